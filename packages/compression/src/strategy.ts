@@ -1,0 +1,42 @@
+import type { KVCache } from './kv-cache';
+import type { Logger } from './logger';
+
+/**
+ * Attention statistics that the model records while prefilling a history, for strategies
+ * that score tokens by the attention they receive. One entry per layer.
+ *
+ * For softmax attention (SASRec) the weights are the softmax probabilities. For HSTU's
+ * point-wise attention the weights are |SiLU(q·k + rab)| / N, because its raw weights can be
+ * negative and are never renormalised.
+ */
+export interface AttentionStats {
+  /** Per layer, attention received by each cached key summed over all history queries, `[kvHeads, len]`. */
+  readonly accumulated: readonly Float32Array[];
+  /** Per layer, attention of the last `windowSize` queries onto every cached key, `[kvHeads, windowSize, len]`. */
+  readonly window: readonly Float32Array[];
+  /** Number of queries in the observation window (min(requested window, len)). */
+  readonly windowSize: number;
+}
+
+/** What a strategy sees besides the cache: never the request, the target or the candidates. */
+export interface CompressionContext {
+  /** Statistics from prefill; `null` when the caller did not record them. */
+  readonly stats: AttentionStats | null;
+  readonly logger: Logger;
+}
+
+/** Parameter values of a strategy as recorded in results. */
+export type StrategyParams = Readonly<Record<string, number | string | boolean>>;
+
+/**
+ * A training-free KV-cache compression method, applied to one user's cache after prefill
+ * (one-shot protocol) or after every chunk (streaming protocol). Implementations return a
+ * new cache and never mutate the input.
+ */
+export interface CompressionStrategy {
+  /** Registry id, for example `window` or `streaming-llm`. */
+  readonly id: string;
+  /** Resolved parameters, recorded beside each result. */
+  readonly params: StrategyParams;
+  compress(cache: KVCache, context: CompressionContext): KVCache;
+}

@@ -1,0 +1,1 @@
+module.exports = { ...require('../jest.preset.js'), displayName: 'tools', testMatch: ['<rootDir>/test/**/*.spec.ts'] };
