@@ -1,0 +1,266 @@
+import { DataFormatError } from './errors';
+import { InteractionLogBuilder, type InteractionLog } from './interaction-log';
+import {
+  emptyFile,
+  invalidId,
+  invalidNumber,
+  malformedLine,
+  tooFewFields,
+  wrongFieldCount,
+  wrongSeparator,
+} from './messages';
+import { isWhitespace, parseDecimal, parseId, readLines, type FileReadSummary } from './text-reader';
+
+/** Meaning of one column of a delimited interaction file. */
+export type ColumnKind = 'user' | 'item' | 'rating' | 'timestamp' | 'ignore';
+
+/** A file with one interaction per line and a fixed list of separated columns. */
+export interface DelimitedFormat {
+  /** Format name recorded in `source.format`. */
+  name: string;
+  /** Column separator, one or more bytes (`'\t'`, `'::'`, `','`). */
+  separator: string;
+  /** Meaning of each column, in file order; exactly one `'user'` and one `'item'`. */
+  columns: readonly ColumnKind[];
+  /** Whether the first non-blank line is a header to skip. */
+  hasHeader: boolean;
+  /** The expected format in words, quoted by errors about malformed lines. */
+  description: string;
+}
+
+/** MovieLens-100K `u.data`: `user_id \t item_id \t rating \t timestamp`, no header. */
+export const MOVIELENS_100K_FORMAT: DelimitedFormat = {
+  name: 'movielens-100k-udata',
+  separator: '\t',
+  columns: ['user', 'item', 'rating', 'timestamp'],
+  hasHeader: false,
+  description: 'one rating per line as user_id<TAB>item_id<TAB>rating<TAB>timestamp with integer ids, no header (MovieLens-100K u.data)',
+};
+
+/** MovieLens-1M `ratings.dat`: `UserID::MovieID::Rating::Timestamp`, no header. */
+export const MOVIELENS_1M_RATINGS_FORMAT: DelimitedFormat = {
+  name: 'movielens-1m-ratings',
+  separator: '::',
+  columns: ['user', 'item', 'rating', 'timestamp'],
+  hasHeader: false,
+  description: 'one rating per line as UserID::MovieID::Rating::Timestamp with integer ids, no header (MovieLens-1M ratings.dat)',
+};
+
+/** Format name of {@link parseSequenceFile} input, recorded in `source.format`. */
+export const SEQUENCE_FORMAT_NAME = 'user-sequences';
+
+/** The expected sequence format in words, quoted by errors about malformed lines. */
+export const SEQUENCE_FORMAT_DESCRIPTION =
+  'one user per line as user_id item_id item_id ... separated by spaces, items oldest first, integer ids, no header';
+
+/** A parsed file: its rows and what reading it measured. */
+export interface ParsedFile {
+  log: InteractionLog;
+  file: FileReadSummary;
+}
+
+/** Separators recognised when a line does not use the expected one, with their names in messages. */
+const KNOWN_SEPARATORS: ReadonlyArray<readonly [string, string]> = [
+  ['\t', 'tabs'],
+  ['::', "'::'"],
+  [',', 'commas'],
+  [';', 'semicolons'],
+  ['|', "'|'"],
+  [' ', 'spaces'],
+];
+
+/**
+ * Parses a delimited interaction file into a log, streaming it.
+ *
+ * @param path - File to read.
+ * @param format - Separator and column meanings.
+ * @param datasetId - Dataset id, named in the error for a missing file.
+ * @throws DataFormatError for a wrong field count, a wrong separator, a non-integer id, a
+ *   rating or timestamp that is not a non-negative number, or a file without data rows. The
+ *   message names the file, the 1-based line, the problem and the expected format, and
+ *   quotes the line.
+ * @throws DatasetNotFoundError when the file is missing.
+ * @throws RangeError when `format` has no user or item column, or an empty separator.
+ */
+export async function parseDelimitedFile(path: string, format: DelimitedFormat, datasetId: string): Promise<ParsedFile> {
+  // Column positions.
+  const userColumn = format.columns.indexOf('user');
+  const itemColumn = format.columns.indexOf('item');
+  const ratingColumn = format.columns.indexOf('rating');
+  const timestampColumn = format.columns.indexOf('timestamp');
+  if (userColumn < 0 || itemColumn < 0 || format.separator.length === 0) {
+    throw new RangeError(
+      `parseDelimitedFile: invalid format '${format.name}': expected a non-empty separator and both a 'user' and an 'item' column, received separator ${JSON.stringify(format.separator)} and columns [${format.columns.join(', ')}].`,
+    );
+  }
+  const separator = Buffer.from(format.separator, 'utf8');
+  const fieldCount = format.columns.length;
+  const fieldStarts = new Int32Array(fieldCount); // [columns]
+  const fieldEnds = new Int32Array(fieldCount); // [columns]
+  const builder = new InteractionLogBuilder(timestampColumn >= 0, ratingColumn >= 0);
+  let headerPending = format.hasHeader;
+
+  // Parse each line into one row.
+  const file = await readLines(path, datasetId, (bytes, start, end, lineNumber) => {
+    if (headerPending) {
+      headerPending = false;
+      return;
+    }
+    const fail = (problem: string): never => {
+      throw lineError(path, lineNumber, problem, format.description, bytes, start, end);
+    };
+    const found = splitBySeparator(bytes, start, end, separator, fieldStarts, fieldEnds);
+    if (found !== fieldCount) {
+      const other = found === 1 ? otherSeparator(bytes, start, end, format.separator) : null;
+      fail(other === null ? wrongFieldCount(fieldCount, found) : wrongSeparator(other, separatorName(format.separator)));
+    }
+    const user = parseId(bytes, fieldStarts[userColumn], fieldEnds[userColumn]);
+    if (user < 0) {
+      fail(invalidId('user id', text(bytes, fieldStarts[userColumn], fieldEnds[userColumn])));
+    }
+    const item = parseId(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn]);
+    if (item < 0) {
+      fail(invalidId('item id', text(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn])));
+    }
+    const timestamp = timestampColumn < 0 ? 0 : parseDecimal(bytes, fieldStarts[timestampColumn], fieldEnds[timestampColumn]);
+    if (Number.isNaN(timestamp)) {
+      fail(invalidNumber('timestamp', text(bytes, fieldStarts[timestampColumn], fieldEnds[timestampColumn])));
+    }
+    const rating = ratingColumn < 0 ? 0 : parseDecimal(bytes, fieldStarts[ratingColumn], fieldEnds[ratingColumn]);
+    if (Number.isNaN(rating)) {
+      fail(invalidNumber('rating', text(bytes, fieldStarts[ratingColumn], fieldEnds[ratingColumn])));
+    }
+    builder.add(user, item, timestamp, rating);
+  });
+
+  // A file without rows is an error, not an empty dataset.
+  if (builder.rowCount === 0) {
+    throw new DataFormatError(emptyFile(path, format.description), path, 0, '');
+  }
+  return { log: builder.finish(), file };
+}
+
+/**
+ * Parses a sequence file (`user_id item_id item_id ...` per line, oldest item first) into a
+ * log with one row per item and no timestamps. Fields are separated by runs of spaces or
+ * tabs. A user on several lines gets the lines' items concatenated in file order.
+ *
+ * @param path - File to read.
+ * @param datasetId - Dataset id, named in the error for a missing file.
+ * @throws DataFormatError for a line with no item, a non-integer id, a wrong separator or a
+ *   file without data rows. The message names the file, line, problem and expected format.
+ * @throws DatasetNotFoundError when the file is missing.
+ */
+export async function parseSequenceFile(path: string, datasetId: string): Promise<ParsedFile> {
+  const builder = new InteractionLogBuilder(false, false);
+
+  // Parse each line into one row per item.
+  const file = await readLines(path, datasetId, (bytes, start, end, lineNumber) => {
+    const fail = (problem: string): never => {
+      throw lineError(path, lineNumber, problem, SEQUENCE_FORMAT_DESCRIPTION, bytes, start, end);
+    };
+    let fieldIndex = 0;
+    let user = -1;
+    let position = start;
+    for (;;) {
+      // Next field between runs of whitespace.
+      while (position < end && isWhitespace(bytes[position])) {
+        position++;
+      }
+      if (position >= end) {
+        break;
+      }
+      const fieldStart = position;
+      while (position < end && !isWhitespace(bytes[position])) {
+        position++;
+      }
+      const id = parseId(bytes, fieldStart, position);
+      if (id < 0) {
+        const other = otherSeparator(bytes, fieldStart, position, ' ');
+        if (other !== null) {
+          fail(wrongSeparator(other, 'spaces'));
+        }
+        const column = fieldIndex === 0 ? 'user id' : 'item id';
+        fail(invalidId(column, text(bytes, fieldStart, position)));
+      }
+      if (fieldIndex === 0) {
+        user = id;
+      } else {
+        builder.add(user, id);
+      }
+      fieldIndex++;
+    }
+    if (fieldIndex < 2) {
+      fail(tooFewFields(2, fieldIndex));
+    }
+  });
+
+  // A file without rows is an error, not an empty dataset.
+  if (builder.rowCount === 0) {
+    throw new DataFormatError(emptyFile(path, SEQUENCE_FORMAT_DESCRIPTION), path, 0, '');
+  }
+  return { log: builder.finish(), file };
+}
+
+/**
+ * Splits `bytes[start, end)` at each occurrence of `separator`, storing up to
+ * `fieldStarts.length` field ranges. Returns the number of fields found (it may exceed the
+ * storage).
+ */
+function splitBySeparator(bytes: Buffer, start: number, end: number, separator: Uint8Array, fieldStarts: Int32Array, fieldEnds: Int32Array): number {
+  const first = separator[0];
+  const width = separator.length;
+  let count = 0;
+  let fieldStart = start;
+  for (let i = start; i <= end - width; i++) {
+    if (bytes[i] !== first || !matchesAt(bytes, i, separator)) {
+      continue;
+    }
+    if (count < fieldStarts.length) {
+      fieldStarts[count] = fieldStart;
+      fieldEnds[count] = i;
+    }
+    count++;
+    fieldStart = i + width;
+    i += width - 1;
+  }
+  if (count < fieldStarts.length) {
+    fieldStarts[count] = fieldStart;
+    fieldEnds[count] = end;
+  }
+  return count + 1;
+}
+
+function matchesAt(bytes: Buffer, position: number, separator: Uint8Array): boolean {
+  for (let k = 1; k < separator.length; k++) {
+    if (bytes[position + k] !== separator[k]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Name of the first known separator other than `expected` that occurs in the range, or null. */
+function otherSeparator(bytes: Buffer, start: number, end: number, expected: string): string | null {
+  const line = text(bytes, start, end);
+  for (const [separator, name] of KNOWN_SEPARATORS) {
+    if (separator !== expected && !expected.includes(separator) && line.includes(separator)) {
+      return name;
+    }
+  }
+  return null;
+}
+
+function separatorName(separator: string): string {
+  const known = KNOWN_SEPARATORS.find(([candidate]) => candidate === separator);
+  return known === undefined ? JSON.stringify(separator) : known[1];
+}
+
+function text(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString('utf8', start, end);
+}
+
+function lineError(path: string, line: number, problem: string, expected: string, bytes: Buffer, start: number, end: number): DataFormatError {
+  const lineText = text(bytes, start, end);
+  return new DataFormatError(malformedLine(path, line, problem, expected, lineText), path, line, lineText);
+}

@@ -1,0 +1,430 @@
+import { InteractionLogBuilder, type InteractionLog } from './interaction-log';
+import { invalidArgument, stepGenerated } from './messages';
+import { checkNonNegativeInteger, resolvePreprocessOptions } from './options';
+import { preprocessLog, type LogDescription } from './preprocess';
+import { mixSeed, mulberry32, sampleCumulative, shuffleInPlace } from './prng';
+import type { SequenceDataset } from './types';
+
+/** Settings of the synthetic generator; every field is optional and has a default. */
+export interface SyntheticOptions {
+  /**
+   * Number of users. Default value: 1000.
+   * @minimum 1
+   */
+  users?: number;
+  /**
+   * Number of items in the catalogue. Default value: 500.
+   * @minimum 1
+   */
+  items?: number;
+  /** Mean sequence length, in expectation. Default value: 60 (clamped into [minLength, maxLength]). */
+  meanLength?: number;
+  /**
+   * Maximum sequence length. Default value: 200.
+   * @minimum 1
+   */
+  maxLength?: number;
+  /**
+   * Minimum sequence length. With 3 or more, every user takes part in the leave-one-out
+   * split. Default value: 5 (or maxLength when smaller).
+   * @minimum 1
+   */
+  minLength?: number;
+  /**
+   * Seed of every random choice: the same seed gives identical arrays. Default value: 1.
+   * @minimum 0
+   * @maximum 4294967295
+   */
+  seed?: number;
+  /**
+   * Zipf exponent of item popularity: the item of popularity rank r has weight r^-s.
+   * Default value: 1.
+   * @minimum 0
+   */
+  popularitySkew?: number;
+  /**
+   * Short-term structure: chance that the next item continues the current session, that is,
+   * follows the current item along its topic's fixed item order. Default value: 0.75.
+   * @minimum 0
+   * @maximum 1
+   */
+  sessionProbability?: number;
+  /**
+   * Long-range structure: chance that a new session returns to one of the user's long-term
+   * interest topics and resumes where the user left that topic, often dozens of items and
+   * days earlier. Default value: 0.5.
+   * @minimum 0
+   * @maximum 1
+   */
+  longTermStrength?: number;
+  /**
+   * Chance that a step consumes an earlier item of the same user again (uniform over the
+   * history). Default value: 0.05.
+   * @minimum 0
+   * @maximum 1
+   */
+  repeatProbability?: number;
+  /**
+   * Number of topics the catalogue is split into. Default value: items / 20, rounded, at least 1.
+   * @minimum 1
+   */
+  topics?: number;
+  /**
+   * Long-term interest topics per user, drawn uniformly; sessions that are not returns avoid
+   * them. Default value: 4 (or the topic count when smaller).
+   * @minimum 0
+   */
+  interestsPerUser?: number;
+}
+
+/** {@link SyntheticOptions} with every default applied. */
+export type ResolvedSyntheticOptions = Required<SyntheticOptions>;
+
+/** The item structure shared by all users, derived from the seed, items, topics and skew. */
+export interface SyntheticCatalogue {
+  /** Popularity weight of each item id, `[items + 1]`; entry 0 (padding) is 0. */
+  popularity: Float64Array;
+  /** Topic of each item id, `[items + 1]`; entry 0 is -1. */
+  topicOfItem: Int32Array;
+  /** Position of each item id in its topic's order, `[items + 1]`; entry 0 is -1. */
+  positionInTopic: Int32Array;
+  /** Item ids of each topic in the order that sessions follow, `[topics][topic size]`. */
+  topicItems: Int32Array[];
+}
+
+/** Version of the generating procedure, recorded in `source.params`; bump it when output changes. */
+export const SYNTHETIC_GENERATOR_VERSION = 1;
+
+/** Chance that a session step skips one item of the topic order (moves 2 instead of 1). */
+const SKIP_PROBABILITY = 0.25;
+/** First timestamp of the generated data: 2020-09-13 12:26:40 UTC, in seconds. */
+const START_TIME = 1_600_000_000;
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+/**
+ * Generates the default offline dataset: sequences with session structure, popularity skew and
+ * long-term interests that return after long gaps. Deterministic from `seed`.
+ *
+ * The catalogue is split into topics, and each topic has a fixed item order (think of the
+ * episodes of a series). A session walks along one topic's order, one step (sometimes two) at
+ * a time, so the next item is predictable from the current one. With probability
+ * `longTermStrength` a new session returns to one of the user's long-term interest topics, at
+ * the item after the one where the user left it. Otherwise it starts on a popular item of a
+ * popularity-drawn topic outside those interests. Predicting a return needs the item seen many
+ * positions earlier: with the defaults, about 6 % of interactions are returns, their median
+ * distance to the previous item of the topic is about 15 positions and the 90th percentile
+ * about 45. Occasionally a user repeats an earlier item. Timestamps are seconds: minutes apart
+ * within a session, about a day between sessions and about a week before a long-term return.
+ *
+ * Sequence lengths are `minLength` plus a rounded exponential draw, capped at `maxLength`.
+ * The exponential's scale is solved so that the mean length is `meanLength` in expectation.
+ * Raw ids are `1..users` and `1..items`; items that no user consumed are not in the dataset.
+ *
+ * @param options - Generator settings; see {@link SyntheticOptions} for the defaults.
+ * @returns A dataset named `'synthetic'` with timestamps and no ratings; `source.params`
+ *   records every resolved setting.
+ * @throws RangeError when an option is out of its range.
+ * @example
+ * ```ts
+ * const dataset = generateSynthetic({ users: 200, seed: 7 });
+ * const again = generateSynthetic({ users: 200, seed: 7 }); // identical arrays
+ * ```
+ */
+export function generateSynthetic(options: SyntheticOptions = {}): SequenceDataset {
+  const generated = generateSyntheticLog('generateSynthetic', options);
+  return preprocessLog('generateSynthetic', generated.log, generated.description, resolvePreprocessOptions('generateSynthetic', {}));
+}
+
+/**
+ * Generates the synthetic rows and their description without preprocessing; `where` names the
+ * public function in error messages.
+ */
+export function generateSyntheticLog(where: string, options: SyntheticOptions): { log: InteractionLog; description: LogDescription } {
+  // Settings and the shared catalogue.
+  const settings = resolveSyntheticOptions(where, options);
+  const catalogue = buildCatalogue(settings);
+  const topicCumulative = cumulativeSums(topicWeights(catalogue));
+  const itemCumulativeByTopic = catalogue.topicItems.map((items) => cumulativeSums(Array.from(items, (item) => catalogue.popularity[item])));
+  const lengthScale = solveExponentialScale(settings.meanLength - settings.minLength, settings.maxLength - settings.minLength);
+
+  // Users, each from its own random stream.
+  const builder = new InteractionLogBuilder(true, false, Math.max(1, Math.ceil(settings.users * settings.meanLength * 1.1)));
+  for (let user = 0; user < settings.users; user++) {
+    const random = mulberry32(mixSeed(settings.seed, 1, user));
+    const length = drawLength(settings, lengthScale, random);
+    generateUser(user + 1, length, settings, catalogue, topicCumulative, itemCumulativeByTopic, random, builder);
+  }
+
+  // Description recorded in the dataset.
+  const log = builder.finish();
+  return {
+    log,
+    description: {
+      name: 'synthetic',
+      files: [],
+      format: 'synthetic',
+      params: { generatorVersion: SYNTHETIC_GENERATOR_VERSION, ...settings, lengthScale, skipProbability: SKIP_PROBABILITY },
+      steps: [stepGenerated(log.rowCount, log.rawUserIds.length, log.rawItemIds.length, settings.seed)],
+    },
+  };
+}
+
+/**
+ * Builds the catalogue of {@link generateSynthetic}: popularity weights, topics and each
+ * topic's item order. Deterministic from `seed`, `items`, `topics` and `popularitySkew`.
+ *
+ * @param options - Generator settings; only the four above matter.
+ * @throws RangeError when an option is out of its range.
+ * @example
+ * ```ts
+ * const { topicItems } = generateSyntheticCatalogue({ items: 100, topics: 5 }); // 5 topics of 20 items
+ * ```
+ */
+export function generateSyntheticCatalogue(options: SyntheticOptions = {}): SyntheticCatalogue {
+  return buildCatalogue(resolveSyntheticOptions('generateSyntheticCatalogue', options));
+}
+
+/**
+ * Applies the defaults of {@link SyntheticOptions} and validates the result.
+ *
+ * @throws RangeError naming `where`, the option, its range and the received value.
+ */
+export function resolveSyntheticOptions(where: string, options: SyntheticOptions = {}): ResolvedSyntheticOptions {
+  // Defaults; some depend on other settings.
+  const items = options.items ?? 500;
+  const maxLength = options.maxLength ?? 200;
+  const minLength = options.minLength ?? Math.min(5, maxLength);
+  const topics = options.topics ?? Math.max(1, Math.round(items / 20));
+  const settings: ResolvedSyntheticOptions = {
+    users: options.users ?? 1000,
+    items,
+    meanLength: options.meanLength ?? Math.min(Math.max(60, minLength), maxLength),
+    maxLength,
+    minLength,
+    seed: options.seed ?? 1,
+    popularitySkew: options.popularitySkew ?? 1,
+    sessionProbability: options.sessionProbability ?? 0.75,
+    longTermStrength: options.longTermStrength ?? 0.5,
+    repeatProbability: options.repeatProbability ?? 0.05,
+    topics,
+    interestsPerUser: options.interestsPerUser ?? Math.min(4, topics),
+  };
+
+  // Integer counts.
+  checkPositiveInteger(where, 'synthetic.users', settings.users);
+  checkPositiveInteger(where, 'synthetic.items', settings.items);
+  checkPositiveInteger(where, 'synthetic.maxLength', settings.maxLength);
+  checkPositiveInteger(where, 'synthetic.minLength', settings.minLength);
+  checkPositiveInteger(where, 'synthetic.topics', settings.topics);
+  checkNonNegativeInteger(where, 'synthetic.interestsPerUser', settings.interestsPerUser);
+  checkNonNegativeInteger(where, 'synthetic.seed', settings.seed);
+  if (settings.seed > 0xffffffff) {
+    throw new RangeError(invalidArgument(where, 'synthetic.seed', 'an integer in [0, 4294967295]', settings.seed));
+  }
+
+  // Relations between settings.
+  if (settings.minLength > settings.maxLength) {
+    throw new RangeError(invalidArgument(where, 'synthetic.minLength', `an integer <= maxLength (${settings.maxLength})`, settings.minLength));
+  }
+  if (!isNumberIn(settings.meanLength, settings.minLength, settings.maxLength)) {
+    throw new RangeError(
+      invalidArgument(where, 'synthetic.meanLength', `a number in [minLength, maxLength] = [${settings.minLength}, ${settings.maxLength}]`, settings.meanLength),
+    );
+  }
+  if (settings.topics > settings.items) {
+    throw new RangeError(invalidArgument(where, 'synthetic.topics', `an integer <= items (${settings.items})`, settings.topics));
+  }
+  if (settings.interestsPerUser > settings.topics) {
+    throw new RangeError(invalidArgument(where, 'synthetic.interestsPerUser', `an integer <= topics (${settings.topics})`, settings.interestsPerUser));
+  }
+
+  // Real-valued settings.
+  if (!isNumberIn(settings.popularitySkew, 0, Number.MAX_VALUE)) {
+    throw new RangeError(invalidArgument(where, 'synthetic.popularitySkew', 'a finite number >= 0', settings.popularitySkew));
+  }
+  for (const key of ['sessionProbability', 'longTermStrength', 'repeatProbability'] as const) {
+    if (!isNumberIn(settings[key], 0, 1)) {
+      throw new RangeError(invalidArgument(where, `synthetic.${key}`, 'a probability in [0, 1]', settings[key]));
+    }
+  }
+  return settings;
+}
+
+function checkPositiveInteger(where: string, argument: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(invalidArgument(where, argument, 'an integer >= 1', value));
+  }
+}
+
+function isNumberIn(value: unknown, low: number, high: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= low && value <= high;
+}
+
+/** Popularity by a shuffled Zipf rank, and topics as contiguous runs of a second shuffle. */
+function buildCatalogue(settings: ResolvedSyntheticOptions): SyntheticCatalogue {
+  const random = mulberry32(mixSeed(settings.seed, 0));
+  const { items, topics } = settings;
+
+  // Popularity: a random permutation of ranks 1..items, weight rank^-skew.
+  const ranks = shuffleInPlace(Int32Array.from({ length: items }, (_, index) => index + 1), random); // [items]
+  const popularity = new Float64Array(items + 1); // [items + 1]
+  for (let item = 1; item <= items; item++) {
+    popularity[item] = Math.pow(ranks[item - 1], -settings.popularitySkew);
+  }
+
+  // Topics: split a shuffled item list into runs whose sizes differ by at most one.
+  const order = shuffleInPlace(Int32Array.from({ length: items }, (_, index) => index + 1), random); // [items]
+  const topicOfItem = new Int32Array(items + 1).fill(-1); // [items + 1]
+  const positionInTopic = new Int32Array(items + 1).fill(-1); // [items + 1]
+  const topicItems: Int32Array[] = [];
+  for (let topic = 0; topic < topics; topic++) {
+    const members = order.slice(Math.floor((topic * items) / topics), Math.floor(((topic + 1) * items) / topics)); // [topic size]
+    members.forEach((item, position) => {
+      topicOfItem[item] = topic;
+      positionInTopic[item] = position;
+    });
+    topicItems.push(members);
+  }
+  return { popularity, topicOfItem, positionInTopic, topicItems };
+}
+
+function topicWeights(catalogue: SyntheticCatalogue): number[] {
+  return catalogue.topicItems.map((items) => items.reduce((sum, item) => sum + catalogue.popularity[item], 0));
+}
+
+function cumulativeSums(weights: ArrayLike<number>): Float64Array {
+  const sums = new Float64Array(weights.length); // [n]
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    total += weights[i];
+    sums[i] = total;
+  }
+  return sums;
+}
+
+/**
+ * Scale s of an exponential X such that E[min(X, range)] = s·(1 − e^(−range/s)) equals
+ * `target`, by bisection (the left side grows with s from 0 towards `range`). Returns 0 when
+ * `target` is 0 and Infinity when `target` reaches `range`.
+ */
+export function solveExponentialScale(target: number, range: number): number {
+  if (target <= 0) {
+    return 0;
+  }
+  if (target >= range) {
+    return Number.POSITIVE_INFINITY;
+  }
+  const cappedMean = (scale: number): number => scale * -Math.expm1(-range / scale);
+  let low = 0;
+  let high = target;
+  while (cappedMean(high) < target) {
+    high *= 2;
+  }
+  for (let iteration = 0; iteration < 100; iteration++) {
+    const middle = (low + high) / 2;
+    if (cappedMean(middle) < target) {
+      low = middle;
+    } else {
+      high = middle;
+    }
+  }
+  return (low + high) / 2;
+}
+
+function drawLength(settings: ResolvedSyntheticOptions, scale: number, random: () => number): number {
+  if (scale === 0) {
+    return settings.minLength;
+  }
+  if (scale === Number.POSITIVE_INFINITY) {
+    return settings.maxLength;
+  }
+  const extra = Math.round(-scale * Math.log(1 - random()));
+  return Math.min(settings.maxLength, settings.minLength + extra);
+}
+
+/** Writes one user's sequence to `builder`. */
+function generateUser(
+  rawUserId: number,
+  length: number,
+  settings: ResolvedSyntheticOptions,
+  catalogue: SyntheticCatalogue,
+  topicCumulative: Float64Array,
+  itemCumulativeByTopic: Float64Array[],
+  random: () => number,
+  builder: InteractionLogBuilder,
+): void {
+  // Long-term interests, uniform over topics, and where the user last was in each of them.
+  const interests = drawDistinctTopics(settings.interestsPerUser, settings.topics, random);
+  const lastPosition = new Int32Array(settings.topics).fill(-1); // [topics]
+  const isInterest = new Uint8Array(settings.topics); // [topics]
+  for (const topic of interests) {
+    isInterest[topic] = 1;
+  }
+  const shortTermCumulative = interests.length < settings.topics ? withoutTopics(topicCumulative, isInterest) : topicCumulative; // [topics]
+
+  // Walk through sessions.
+  const history = new Int32Array(length); // [length]
+  let time = START_TIME + Math.floor(random() * 30 * DAY);
+  let topic = 0;
+  let position = 0;
+  for (let step = 0; step < length; step++) {
+    let item: number;
+    if (step > 0 && random() < settings.repeatProbability) {
+      // Repeat an earlier item; the session state stays as it was.
+      item = history[Math.floor(random() * step)];
+      time += MINUTE + random() * 9 * MINUTE;
+    } else {
+      if (step > 0 && random() < settings.sessionProbability) {
+        // Continue the session along the topic order.
+        position = advance(position, catalogue.topicItems[topic].length, random);
+        time += MINUTE / 2 + random() * 9.5 * MINUTE;
+      } else if (interests.length > 0 && random() < settings.longTermStrength) {
+        // Return to a long-term interest where the user left it.
+        topic = interests[Math.floor(random() * interests.length)];
+        position = lastPosition[topic] >= 0 ? advance(lastPosition[topic], catalogue.topicItems[topic].length, random) : sampleCumulative(itemCumulativeByTopic[topic], random);
+        time += DAY + exponential(7 * DAY, random);
+      } else {
+        // Start a session on a popular item of a popular topic outside the long-term interests.
+        topic = sampleCumulative(shortTermCumulative, random);
+        position = sampleCumulative(itemCumulativeByTopic[topic], random);
+        time += HOUR + exponential(DAY, random);
+      }
+      item = catalogue.topicItems[topic][position];
+      if (isInterest[topic] === 1) {
+        lastPosition[topic] = position;
+      }
+    }
+    history[step] = item;
+    builder.add(rawUserId, item, Math.round(time));
+  }
+}
+
+/** Moves 1 step along a topic order, or 2 with probability {@link SKIP_PROBABILITY}, wrapping around. */
+function advance(position: number, topicSize: number, random: () => number): number {
+  const step = random() < SKIP_PROBABILITY ? 2 : 1;
+  return (position + step) % topicSize;
+}
+
+function exponential(mean: number, random: () => number): number {
+  return -mean * Math.log(1 - random());
+}
+
+/** `count` distinct topics out of `topics`, uniformly without replacement (partial Fisher–Yates). */
+function drawDistinctTopics(count: number, topics: number, random: () => number): number[] {
+  const pool = Int32Array.from({ length: topics }, (_, topic) => topic); // [topics]
+  for (let draw = 0; draw < count; draw++) {
+    const pick = draw + Math.floor(random() * (topics - draw));
+    const swap = pool[draw];
+    pool[draw] = pool[pick];
+    pool[pick] = swap;
+  }
+  return Array.from(pool.subarray(0, count));
+}
+
+/** Running sums of the topic weights with the flagged topics set to weight 0. */
+function withoutTopics(cumulative: Float64Array, excluded: Uint8Array): Float64Array {
+  const weights = Array.from(cumulative, (sum, topic) => (excluded[topic] === 1 ? 0 : sum - (topic === 0 ? 0 : cumulative[topic - 1])));
+  return cumulativeSums(weights);
+}
