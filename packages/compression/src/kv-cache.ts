@@ -258,3 +258,27 @@ function gatherRows<T extends Float32Array | Float64Array>(data: T, cols: number
   }
   return out;
 }
+
+/**
+ * Builds an empty float32 cache, the starting point of the streaming protocol.
+ *
+ * @param layers - number of layers, ≥ 1.
+ * @param kvHeads - KV heads per layer, ≥ 1.
+ * @param dKey - key width per head.
+ * @param dValue - value width per head.
+ * @param withTimestamps - whether heads store timestamps (models that use time).
+ * @throws RangeError when a count or width is not a positive integer.
+ */
+export function createEmptyCache(layers: number, kvHeads: number, dKey: number, dValue: number, withTimestamps = false): KVCache {
+  for (const [name, value] of [['layers', layers], ['kvHeads', kvHeads], ['dKey', dKey], ['dValue', dValue]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(invalidArgument('createEmptyCache', name, 'an integer ≥ 1', String(value)));
+    }
+  }
+  const emptyHead = (): HeadCache => createFullHead(new Float32Array(0), new Float32Array(0), 0, dKey, dValue, withTimestamps ? new Float64Array(0) : null);
+  return {
+    layers: Array.from({ length: layers }, () => ({ heads: Array.from({ length: kvHeads }, emptyHead) })),
+    seenTokens: 0,
+    itemIds: new Int32Array(0),
+  };
+}

@@ -30,3 +30,8 @@ export class Float32Storage implements TensorStorage {
     return [this.data];
   }
 }
+
+/** Bytes of a `[rows, cols]` float32 storage: `4 · rows · cols`. */
+export function float32StorageBytes(rows: number, cols: number): number {
+  return 4 * rows * cols;
+}

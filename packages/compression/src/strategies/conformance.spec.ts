@@ -1,0 +1,250 @@
+// Conformance suite over every registry entry, at easy and hard budgets. Each entry must keep
+// the documented number of tokens and exactly its top-scored tokens, with ties to the lower
+// index. It must leave its input untouched, be deterministic, and report the bytes it stores.
+import { keptPositions, naiveTopK, snapshotCache } from '../__fixtures__/helpers';
+import { keptTokenCount } from '../budget';
+import { cacheBytes, headPositions, type HeadCache, type KVCache } from '../kv-cache';
+import { silentLogger } from '../logger';
+import { float16BitsToNumber } from '../storage/float16';
+import { Float32Storage } from '../storage/float32-storage';
+import { QuantizedStorage, quantizedStorageBytes, type QuantizationAxis, type QuantizationBits } from '../storage/quantized-storage';
+import { storageBytes, type TensorStorage } from '../storage/tensor-storage';
+import type { AttentionStats, CompressionContext } from '../strategy';
+import { createRandomCache, createSyntheticStats } from '../testing/random-cache';
+import { createStrategy, listMethods, type MethodInfo } from './index';
+import { pyramidBudgets } from './pyramidkv';
+import { ScoreBasedStrategy } from './score-based-strategy';
+
+const layers = 3;
+const kvHeads = 2;
+const dKey = 5;
+const dValue = 3;
+
+const tokenMethods = listMethods().filter((method) => (method.parameters ?? []).some((parameter) => parameter.name === 'compressionRatio'));
+const precisionMethods = listMethods().filter((method) => method.granularity === 'precision');
+
+/** Parameters for a run: the ratio, plus a window that fits the small fixtures. */
+function paramsFor(method: MethodInfo, compressionRatio: number): Record<string, unknown> {
+  const params: Record<string, unknown> = { compressionRatio };
+  if ((method.parameters ?? []).some((parameter) => parameter.name === 'window')) {
+    params.window = 4;
+  }
+  if (method.id === 'streaming-llm') {
+    params.sinks = 2;
+  }
+  return params;
+}
+
+/** Budgets per layer that the method should apply, from the public budget helpers. */
+function expectedBudgets(method: MethodInfo, len: number, compressionRatio: number): number[] {
+  const uniform = Array<number>(layers).fill(keptTokenCount(len, compressionRatio));
+  return method.id === 'pyramidkv' ? pyramidBudgets(Array<number>(layers).fill(len), uniform, 20) : uniform;
+}
+
+/** Bytes from first principles: float32 rows, 8-byte timestamps, 4-byte positions unless contiguous. */
+function expectedHeadBytes(head: HeadCache): number {
+  const rows = head.keys.rows;
+  const positions = Array.from(headPositions(head));
+  const contiguous = positions.every((position, i) => i === 0 || position === positions[i - 1] + 1);
+  return rows * (dKey + dValue) * 4 + (head.timestamps === null ? 0 : rows * 8) + (contiguous ? 0 : rows * 4);
+}
+
+/** Builds statistics where every key receives the same attention, so that attention scores tie. */
+function uniformStats(len: number): AttentionStats {
+  const windowSize = Math.min(4, len);
+  return {
+    accumulated: Array.from({ length: layers }, () => new Float32Array(kvHeads * len).fill(1)),
+    window: Array.from({ length: layers }, () => new Float32Array(kvHeads * windowSize * len).fill(0.25)),
+    windowSize,
+  };
+}
+
+/** Builds a cache whose keys are all equal, so that key-norm scores tie everywhere. */
+function tiedCache(len: number): KVCache {
+  const cache = createRandomCache({ layers, kvHeads, len, dKey, dValue, seed: 99, withTimestamps: true });
+  return {
+    ...cache,
+    layers: cache.layers.map((layer) => ({
+      heads: layer.heads.map((head) => ({ ...head, keys: new Float32Storage(new Float32Array(len * dKey).fill(0.5), len, dKey) })),
+    })),
+  };
+}
+
+describe.each(tokenMethods.map((method) => [method.id, method] as const))('%s conformance', (_id, method) => {
+  const len = 23;
+  const cache = createRandomCache({ layers, kvHeads, len, dKey, dValue, seed: 7, withTimestamps: true });
+  const context: CompressionContext = { stats: createSyntheticStats(cache, { windowSize: 4, seed: 8 }), logger: silentLogger };
+
+  it('returns the input unchanged at ratio 0', () => {
+    expect(createStrategy(method.id, paramsFor(method, 0)).compress(cache, context)).toBe(cache);
+  });
+
+  describe.each([0.2, 0.8])('at ratio %f', (ratio) => {
+    const strategy = createStrategy(method.id, paramsFor(method, ratio));
+    const before = snapshotCache(cache);
+    const compressed = strategy.compress(cache, context);
+    const budgets = expectedBudgets(method, len, ratio);
+
+    it('keeps the shape and the documented token count', () => {
+      expect(compressed.layers).toHaveLength(layers);
+      expect(compressed.seenTokens).toBe(cache.seenTokens);
+      compressed.layers.forEach((layer, l) => {
+        expect(layer.heads).toHaveLength(kvHeads);
+        for (const head of layer.heads) {
+          expect([l, head.keys.rows, head.values.rows, head.keys.cols, head.values.cols, head.timestamps?.length]).toEqual([l, budgets[l], budgets[l], dKey, dValue, budgets[l]]);
+        }
+      });
+    });
+
+    it('keeps rows of the input at ascending positions', () => {
+      compressed.layers.forEach((layer, l) => {
+        layer.heads.forEach((head, h) => {
+          const positions = Array.from(headPositions(head));
+          expect(positions.every((position, i) => i === 0 || position > positions[i - 1])).toBe(true);
+          const source = cache.layers[l].heads[h];
+          const sourceKeys = source.keys.decode();
+          const sourceValues = source.values.decode();
+          const keys = head.keys.decode();
+          const values = head.values.decode();
+          positions.forEach((position, i) => {
+            expect(Array.from(keys.subarray(i * dKey, (i + 1) * dKey))).toEqual(Array.from(sourceKeys.subarray(position * dKey, (position + 1) * dKey)));
+            expect(Array.from(values.subarray(i * dValue, (i + 1) * dValue))).toEqual(Array.from(sourceValues.subarray(position * dValue, (position + 1) * dValue)));
+            expect(head.timestamps?.[i]).toBe(source.timestamps?.[position]);
+          });
+        });
+      });
+    });
+
+    it('keeps exactly the top-scored tokens', () => {
+      expect(strategy).toBeInstanceOf(ScoreBasedStrategy);
+      const scores = (strategy as ScoreBasedStrategy).score(cache, context, budgets);
+      const expected = scores.map((layer, l) => Array.from({ length: kvHeads }, (_, h) => naiveTopK(layer.subarray(h * len, (h + 1) * len), budgets[l])));
+      expect(keptPositions(compressed)).toEqual(expected);
+    });
+
+    it('breaks ties toward the lower index', () => {
+      const tied = tiedCache(len);
+      const tiedContext: CompressionContext = { stats: uniformStats(len), logger: silentLogger };
+      const scores = (strategy as ScoreBasedStrategy).score(tied, tiedContext, budgets);
+      const expected = scores.map((layer, l) => Array.from({ length: kvHeads }, (_, h) => naiveTopK(layer.subarray(h * len, (h + 1) * len), budgets[l])));
+      expect(keptPositions(strategy.compress(tied, tiedContext))).toEqual(expected);
+    });
+
+    it('is deterministic', () => {
+      const again = createStrategy(method.id, paramsFor(method, ratio)).compress(cache, context);
+      expect(keptPositions(again)).toEqual(keptPositions(compressed));
+      expect(cacheBytes(again)).toBe(cacheBytes(compressed));
+    });
+
+    it('reports the bytes it stores', () => {
+      const expected = compressed.layers.reduce((sum, layer) => sum + layer.heads.reduce((headSum, head) => headSum + expectedHeadBytes(head), 0), 0);
+      expect(cacheBytes(compressed)).toBe(expected);
+    });
+
+    it('does not mutate its input', () => {
+      expect(snapshotCache(cache)).toEqual(before);
+    });
+  });
+
+  it.each([1, 2, 3])('never empties a history of %i', (shortLen) => {
+    const short = createRandomCache({ layers, kvHeads, len: shortLen, dKey, dValue, seed: shortLen });
+    const shortContext: CompressionContext = { stats: createSyntheticStats(short, { windowSize: 4, seed: shortLen }), logger: silentLogger };
+    const compressed = createStrategy(method.id, paramsFor(method, 0.9)).compress(short, shortContext);
+    for (const layer of compressed.layers) {
+      for (const head of layer.heads) {
+        expect(head.keys.rows).toBeGreaterThanOrEqual(1);
+      }
+    }
+  });
+});
+
+/** Bytes of one quantised-or-float32 block from the analytical formulas. */
+function blockBytes(quantizedRows: number, totalRows: number, cols: number, bits: QuantizationBits, groupSize: number, axis: QuantizationAxis): number {
+  const quantized = quantizedRows === 0 ? 0 : quantizedStorageBytes(quantizedRows, cols, { bits, groupSize, axis });
+  return quantized + (totalRows - quantizedRows) * cols * 4;
+}
+
+/** Largest scale of every quantised part of a storage. */
+function largestScale(storage: TensorStorage): number {
+  const parts = 'parts' in storage ? (storage as unknown as { parts: TensorStorage[] }).parts : [storage];
+  let max = 0;
+  for (const part of parts) {
+    if (part instanceof QuantizedStorage) {
+      for (const bits of part.scales) {
+        max = Math.max(max, float16BitsToNumber(bits));
+      }
+    }
+  }
+  return max;
+}
+
+describe.each(precisionMethods.map((method) => [method.id, method] as const))('%s conformance', (_id, method) => {
+  const len = 80;
+  const cache = createRandomCache({ layers, kvHeads, len, dKey, dValue, seed: 11, withTimestamps: true });
+  const before = snapshotCache(cache);
+  const strategy = createStrategy(method.id, {});
+  const compressed = strategy.compress(cache, { stats: null, logger: silentLogger });
+  const bits = strategy.params.bits as QuantizationBits;
+  const groupSize = strategy.params.groupSize as number;
+
+  it('keeps every token and its metadata', () => {
+    compressed.layers.forEach((layer, l) => {
+      layer.heads.forEach((head, h) => {
+        const source = cache.layers[l].heads[h];
+        expect([head.keys.rows, head.values.rows, head.keys.cols, head.values.cols]).toEqual([len, len, dKey, dValue]);
+        expect(Array.from(headPositions(head))).toEqual(Array.from(headPositions(source)));
+        expect(head.timestamps).toBe(source.timestamps);
+      });
+    });
+  });
+
+  it('reports the bytes of the analytical formula', () => {
+    let keyBytes: number;
+    let valueBytes: number;
+    if (method.id === 'kivi') {
+      const residual = strategy.params.residual as number;
+      const keyRows = Math.floor(Math.max(0, len - residual) / groupSize) * groupSize;
+      const valueRows = Math.max(0, len - residual);
+      keyBytes = blockBytes(keyRows, len, dKey, bits, groupSize, 'per-channel');
+      valueBytes = blockBytes(valueRows, len, dValue, bits, groupSize, 'per-token');
+    } else {
+      const axis = strategy.params.axis as QuantizationAxis;
+      keyBytes = blockBytes(len, len, dKey, bits, groupSize, axis);
+      valueBytes = blockBytes(len, len, dValue, bits, groupSize, axis);
+    }
+    const timestampBytes = len * 8;
+    expect(cacheBytes(compressed)).toBe(layers * kvHeads * (keyBytes + valueBytes + timestampBytes));
+    for (const layer of compressed.layers) {
+      for (const head of layer.heads) {
+        expect(storageBytes(head.keys)).toBe(keyBytes);
+      }
+    }
+  });
+
+  it('decodes within half a scale', () => {
+    compressed.layers.forEach((layer, l) => {
+      layer.heads.forEach((head, h) => {
+        const source = cache.layers[l].heads[h];
+        for (const [stored, original] of [[head.keys, source.keys], [head.values, source.values]] as const) {
+          const decoded = stored.decode();
+          const reference = original.decode();
+          let error = 0;
+          for (let i = 0; i < decoded.length; i++) {
+            error = Math.max(error, Math.abs(decoded[i] - reference[i]));
+          }
+          // Numbers lie in (−1.5, 1.5): zero-point rounding adds at most 1.5 · 2^-11.
+          expect(error).toBeLessThanOrEqual(largestScale(stored) / 2 + 1.5 * 2 ** -11);
+        }
+      });
+    });
+  });
+
+  it('is deterministic', () => {
+    const again = createStrategy(method.id, {}).compress(cache, { stats: null, logger: silentLogger });
+    expect(snapshotCache(again)).toEqual(snapshotCache(compressed));
+  });
+
+  it('does not mutate its input', () => {
+    expect(snapshotCache(cache)).toEqual(before);
+  });
+});
