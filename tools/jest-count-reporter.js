@@ -3,7 +3,7 @@
 class CountReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
-    const failedSuites = results.numFailedTestSuites + results.numRuntimeErrorTestSuites;
+    const failedSuites = results.numFailedTestSuites;
     const failed = results.numFailedTests + (results.numFailedTests === 0 ? failedSuites : 0);
     const line = `Tests: ${results.numPassedTests} passed, ${failed} failed` + (skipped > 0 ? `, ${skipped} skipped` : '');
     process.stdout.write(`\n${line}\n`);

@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench } from './bench';
+import { resolveConfig, type RunConfig } from './config';
+import { createMemoryLogger } from './logger';
+import { readResults, resultRowProblems } from './results-store';
+
+function smokeConfig(out: string, overrides: Partial<RunConfig> = {}): RunConfig {
+  return { ...resolveConfig(null, { preset: 'smoke', out, backend: 'cpu' }), ...overrides };
+}
+
+describe('runBench on the smoke preset', () => {
+  jest.setTimeout(240_000);
+  const out = mkdtempSync(join(tmpdir(), 'malloc-bench-'));
+  let first: Awaited<ReturnType<typeof runBench>>;
+
+  beforeAll(async () => {
+    first = await runBench(smokeConfig(out), createMemoryLogger());
+  });
+
+  it('writes one valid ok row per cell', () => {
+    const rows = readResults(join(out, 'results.jsonl')).rows;
+
+    expect(rows.map((row) => `${row.strategy} ${row.setting}`)).toEqual([
+      'full ',
+      'recompute ',
+      'window compressionRatio=0.5',
+      'window compressionRatio=0.75',
+      'window compressionRatio=0.875',
+      'streaming-llm compressionRatio=0.5',
+      'streaming-llm compressionRatio=0.75',
+      'streaming-llm compressionRatio=0.875',
+    ]);
+    for (const row of rows) {
+      expect(resultRowProblems(row)).toEqual([]);
+      expect(row.status).toBe('ok');
+      expect(row.backend).toBe('cpu');
+      expect(row.usersEvaluated).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives full and recompute the same accuracy', () => {
+    const rows = readResults(join(out, 'results.jsonl')).rows;
+    const full = rows.find((row) => row.strategy === 'full');
+    const recompute = rows.find((row) => row.strategy === 'recompute');
+
+    expect(recompute?.metrics).toEqual(full?.metrics);
+  });
+
+  it('measures window and streaming-llm bytes from the rows they keep', () => {
+    const rows = readResults(join(out, 'results.jsonl')).rows;
+    const config = smokeConfig(out);
+    const full = rows.find((row) => row.strategy === 'full');
+    const window = rows.find((row) => row.strategy === 'window' && row.params.compressionRatio === 0.875);
+    const streaming = rows.find((row) => row.strategy === 'streaming-llm' && row.params.compressionRatio === 0.875);
+
+    // float32 K and V of width d per layer; streaming-llm adds one int32 position per kept token
+    // and layer unless its kept tokens are contiguous (only sinks), when positions stay implicit.
+    const { layers, hiddenSize } = config.model;
+    const bytesPerToken = layers * 2 * hiddenSize * 4;
+    expect(full?.compressionRatio).toBeCloseTo(1, 10);
+    expect(window?.bytesPerUser).toBeCloseTo((window?.meanCachedTokens ?? 0) * bytesPerToken, 6);
+    expect(streaming?.bytesPerUser).toBeGreaterThanOrEqual((streaming?.meanCachedTokens ?? 0) * bytesPerToken);
+    expect(streaming?.bytesPerUser).toBeLessThanOrEqual((streaming?.meanCachedTokens ?? 0) * (bytesPerToken + layers * 4) + 1e-9);
+    expect(window?.fullBytesPerUser).toBe(full?.fullBytesPerUser);
+
+    // Keeping max(1, floor(len / 8)) tokens removes at least seven eighths.
+    expect(window?.compressionRatio).toBeGreaterThanOrEqual(8);
+    expect(streaming?.compressionRatio).toBeGreaterThanOrEqual((8 * bytesPerToken) / (bytesPerToken + layers * 4));
+  });
+
+  it('saves the resolved config and provenance and builds the site', () => {
+    const runs = readdirSync(join(out, 'runs'));
+
+    expect(runs).toEqual([first.runId]);
+    expect(existsSync(join(out, 'runs', first.runId, 'config.json'))).toBe(true);
+    expect(existsSync(join(out, 'runs', first.runId, 'provenance.json'))).toBe(true);
+    expect(existsSync(join(out, 'site', 'index.html'))).toBe(true);
+  });
+
+  it('skips finished cells on a rerun and reuses the trained model', async () => {
+    const logger = createMemoryLogger();
+
+    const second = await runBench(smokeConfig(out, { report: false }), logger);
+
+    expect(second.rowsWritten).toHaveLength(0);
+    expect(second.cellsSkipped).toBe(8);
+    expect(readResults(join(out, 'results.jsonl')).rows).toHaveLength(8);
+  });
+
+  it('reuses the checkpoint for a new strategy setting', async () => {
+    const logger = createMemoryLogger();
+
+    const third = await runBench(smokeConfig(out, { report: false, strategies: ['window'], compressionRatios: [0.25] }), logger);
+
+    expect(third.rowsWritten.map((row) => row.setting)).toEqual(['compressionRatio=0.25']);
+    expect(third.rowsWritten[0].training).toMatchObject({ reused: true });
+    expect(logger.lines.some((line) => line.includes('Reusing trained sasrec'))).toBe(true);
+  });
+});

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@malloc/data';
+import { initBackend } from '@malloc/models';
+import { buildSite } from '@malloc/report';
+import { cellKey, needsAttentionStats, planCells } from './cells';
+import type { RunConfig } from './config';
+import { evaluateCells } from './evaluate';
+import type { Logger } from './logger';
+import { cellFailed, cellSkipped, formatSeconds, unknownDataset, unknownModel } from './messages';
+import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
+import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
+import { buildRow } from './rows';
+import { seededSample } from './sampling';
+import { formatSummaryTable } from './summary';
+import { MODEL_IDS, datasetFingerprint, obtainTrainedModel } from './training';
+
+/** What a bench run produced. */
+export interface BenchOutcome {
+  runId: string;
+  resultsPath: string;
+  rowsWritten: ResultRow[];
+  cellsSkipped: number;
+  cellsFailed: number;
+  sitePath: string | null;
+  summary: string;
+}
+
+/**
+ * Runs the grid of a resolved configuration: for each model and seed, train (or reuse) the
+ * model, evaluate every (strategy, setting) cell on the test users, and append one row per cell
+ * to `<out>/results.jsonl`. Cells already finished with the same configuration are skipped; a
+ * failing cell is recorded with its error and the others continue.
+ *
+ * @throws RangeError for an unknown dataset, model or strategy, or a ratio outside [0, 1),
+ *   before anything is trained.
+ */
+export async function runBench(config: RunConfig, logger: Logger): Promise<BenchOutcome> {
+  const startedAt = new Date();
+
+  // Validate every id and setting before any work.
+  if (!DATASET_IDS.includes(config.dataset)) {
+    throw new RangeError(unknownDataset(config.dataset, DATASET_IDS));
+  }
+  for (const model of config.models) {
+    if (!MODEL_IDS.includes(model)) {
+      throw new RangeError(unknownModel(model, MODEL_IDS));
+    }
+  }
+  const cells = planCells(config.strategies, config.compressionRatios);
+
+  // Run identity, resolved config and provenance, saved before the first result.
+  const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+  const out = resolve(config.out);
+  const resultsPath = join(out, 'results.jsonl');
+  const configHash = hashJson({ dataset: config.dataset, model: config.model, training: config.training, evaluation: config.evaluation, synthetic: config.dataset === 'synthetic' ? config.synthetic : null });
+  const backend = await initBackend(config.backend, logger);
+  const provenance = {
+    gitCommit: readGitCommit(),
+    packages: readPackageVersions(),
+    backend,
+    node: process.version,
+    machine: describeMachine(),
+    startedAt: startedAt.toISOString(),
+    configHash,
+  };
+  writeNewFileAtomic(join(out, 'runs', runId, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  writeNewFileAtomic(join(out, 'runs', runId, 'provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
+  logger.info(`Run ${runId}: preset ${config.preset}, dataset ${config.dataset}, backend ${backend}, results in ${resultsPath}`);
+
+  // Data and split.
+  const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
+  const split = leaveOneOut(dataset);
+  const fingerprint = datasetFingerprint(dataset);
+  logger.info(describeDataset(dataset, split.usersTooShort));
+  const testUsers = seededSample(split.test.users.length, config.evaluation.maxUsers, config.evaluation.sampleSeed);
+
+  // Cells already finished with this configuration are not run again.
+  const finished = new Set(readResults(resultsPath).rows.filter((row) => row.status === 'ok' && row.provenance.configHash === configHash).map((row) => row.cellKey));
+  const rowsWritten: ResultRow[] = [];
+  let cellsSkipped = 0;
+  let cellsFailed = 0;
+
+  for (const modelId of config.models) {
+    for (const seed of config.seeds) {
+      const pending = cells.filter((cell) => !finished.has(cellKey(dataset.name, modelId, cell, seed)));
+      cellsSkipped += cells.length - pending.length;
+      for (const cell of cells) {
+        if (!pending.includes(cell)) {
+          logger.info(cellSkipped(cellKey(dataset.name, modelId, cell, seed)));
+        }
+      }
+      if (pending.length === 0) {
+        continue;
+      }
+
+      // Train or reuse, then evaluate every pending cell on the same users.
+      const { model, summary } = await obtainTrainedModel(config, modelId, seed, dataset, split, fingerprint, logger);
+      try {
+        logger.info(`Evaluating ${pending.length} cells of ${modelId} (seed ${seed}) on ${testUsers.length} test users`);
+        const evaluation = evaluateCells({
+          model,
+          dataset,
+          split: split.test,
+          userIndices: testUsers,
+          cells: pending,
+          settings: config.evaluation,
+          recordStats: needsAttentionStats(pending),
+          logger,
+        });
+        logger.info(`Evaluated ${evaluation.usersEvaluated} users in ${formatSeconds(evaluation.seconds)} (${(evaluation.usersEvaluated / Math.max(evaluation.seconds, 1e-9)).toFixed(1)} users/s for ${pending.length} cells)`);
+
+        // One row per cell, appended as soon as it is built.
+        const context = {
+          runId,
+          dataset: dataset.name,
+          model: modelId,
+          seed,
+          backend,
+          excludeHistory: config.evaluation.excludeHistory,
+          warmupUsers: config.evaluation.warmupUsers,
+          bootstrapResamples: config.evaluation.bootstrapResamples,
+          sampleSeed: config.evaluation.sampleSeed,
+          training: { ...summary, evaluationSeconds: evaluation.seconds },
+          dataSource: { ...dataset.source, fingerprint, usersTooShort: split.usersTooShort },
+          provenance,
+        };
+        for (const measurement of evaluation.measurements) {
+          const key = cellKey(dataset.name, modelId, measurement.cell, seed);
+          const row = buildRow(measurement, evaluation, context, key);
+          appendResultRow(resultsPath, row);
+          rowsWritten.push(row);
+          if (row.status === 'failed') {
+            cellsFailed++;
+            logger.warn(cellFailed(key, row.error ?? 'unknown error'));
+          }
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+  }
+
+  // The leaderboard site from every row of the results folder.
+  let sitePath: string | null = null;
+  if (config.report) {
+    sitePath = join(out, 'site');
+    const site = await buildSite({ results: [out], site: sitePath, logger });
+    logger.info(`Leaderboard site: ${join(sitePath, 'index.html')} (${site.rows} rows)`);
+  }
+
+  const summary = formatSummaryTable(rowsWritten);
+  logger.info(`Finished run ${runId} in ${formatSeconds((Date.now() - startedAt.getTime()) / 1000)}: ${rowsWritten.length} rows written, ${cellsSkipped} cells skipped, ${cellsFailed} failed`);
+  return { runId, resultsPath, rowsWritten, cellsSkipped, cellsFailed, sitePath, summary };
+}
+
+function describeDataset(dataset: SequenceDataset, usersTooShort: number): string {
+  const interactions = dataset.items.length;
+  return `Dataset ${dataset.name}: ${dataset.userCount} users, ${dataset.itemCount} items, ${interactions} interactions; ${usersTooShort} users with fewer than 3 interactions are not evaluated`;
+}

@@ -1,0 +1,82 @@
+import { createStrategy, listMethods, type CompressionStrategy, type MethodInfo } from '@malloc/compression';
+import { invalidRatio, unknownStrategy } from './messages';
+
+/** Taxonomy entry of the `recompute` reference row, which stores only item ids. */
+export const RECOMPUTE_METHOD: MethodInfo = {
+  id: 'recompute',
+  name: 'Recompute (no cache)',
+  granularity: 'reference',
+  family: 'reference',
+  needsTraining: false,
+  reads: [],
+  paper: 'Reference row: the full forward pass over the history is recomputed for every request; only item ids are stored.',
+};
+
+/** One strategy at one setting: a column of the grid, evaluated for every (model, seed). */
+export interface CellPlan {
+  strategy: string;
+  params: Record<string, number | string | boolean>;
+  setting: string;
+  declaredRatio: number | null;
+  method: MethodInfo;
+  /** `cache`: prefill, compress, append; `recompute`: a full forward per request. */
+  kind: 'cache' | 'recompute';
+}
+
+/** All methods the runner can evaluate: the compression registry plus `recompute`. */
+export function allMethods(): MethodInfo[] {
+  return [...listMethods(), RECOMPUTE_METHOD];
+}
+
+/**
+ * Expands strategy ids × compression ratios into cells. Reference and precision methods take
+ * no ratio; every other method gets one cell per ratio. Creating each strategy once here
+ * validates ids and parameters before any training starts.
+ *
+ * @throws RangeError for an unknown strategy id or a ratio outside [0, 1).
+ */
+export function planCells(strategies: readonly string[], ratios: readonly number[]): CellPlan[] {
+  for (const ratio of ratios) {
+    if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0 || ratio >= 1) {
+      throw new RangeError(invalidRatio(ratio));
+    }
+  }
+  const methods = new Map(allMethods().map((method) => [method.id, method]));
+  const cells: CellPlan[] = [];
+  for (const id of strategies) {
+    const method = methods.get(id);
+    if (method === undefined) {
+      throw new RangeError(unknownStrategy(id, [...methods.keys()]));
+    }
+    if (id === 'recompute') {
+      cells.push({ strategy: id, params: {}, setting: '', declaredRatio: null, method, kind: 'recompute' });
+      continue;
+    }
+    if (method.granularity === 'reference' || method.granularity === 'precision') {
+      createStrategy(id, {});
+      cells.push({ strategy: id, params: {}, setting: '', declaredRatio: null, method, kind: 'cache' });
+      continue;
+    }
+    for (const ratio of ratios) {
+      const params = { compressionRatio: ratio };
+      createStrategy(id, params);
+      cells.push({ strategy: id, params, setting: `compressionRatio=${ratio}`, declaredRatio: ratio, method, kind: 'cache' });
+    }
+  }
+  return cells;
+}
+
+/** Creates a fresh strategy instance for a cell (instances are never shared between cells). */
+export function instantiate(cell: CellPlan): CompressionStrategy {
+  return createStrategy(cell.strategy, cell.params);
+}
+
+/** Key of a cell in results: `dataset__model__strategy__setting__seedN`. */
+export function cellKey(dataset: string, model: string, cell: CellPlan, seed: number): string {
+  return `${dataset}__${model}__${cell.strategy}__${cell.setting === '' ? 'default' : cell.setting}__seed${seed}`;
+}
+
+/** Whether any cell's method reads attention statistics recorded at prefill. */
+export function needsAttentionStats(cells: readonly CellPlan[]): boolean {
+  return cells.some((cell) => cell.method.reads.some((what) => what === 'accumulated-attention' || what === 'window-attention'));
+}

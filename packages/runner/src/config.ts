@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import Ajv from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import configSchema from './config-schema.json';
+import { configFileUnreadable, invalidConfig, unknownPreset } from './messages';
+import { PRESETS, PRESET_IDS } from './presets';
+
+/** Backends a run may request. */
+export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** Model size shared by every model of a run. */
+export interface ModelSettings {
+  maxLength: number;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  dropout: number;
+}
+
+/** Training settings; config-schema.json documents each key and its default. */
+export interface TrainingSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  loss: 'sampled-softmax' | 'bce' | 'full-ce';
+  negatives: number;
+  temperature: number;
+  weightDecay: number;
+  patience: number | null;
+  validationUsers: number | null;
+}
+
+/** Evaluation settings; config-schema.json documents each key and its default. */
+export interface EvaluationSettings {
+  maxUsers: number | null;
+  requestLength: number;
+  ks: number[];
+  excludeHistory: boolean;
+  statsWindow: number;
+  warmupUsers: number;
+  bootstrapResamples: number;
+  sampleSeed: number;
+}
+
+/** Parameters of the synthetic generator, passed through to `@malloc/data`. */
+export interface SyntheticSettings {
+  users?: number;
+  items?: number;
+  meanLength?: number;
+  maxLength?: number;
+  seed?: number;
+  popularitySkew?: number;
+  sessionProbability?: number;
+  longTermStrength?: number;
+  repeatProbability?: number;
+}
+
+/** A fully resolved run configuration, saved beside the results of every run. */
+export interface RunConfig {
+  preset: string;
+  dataset: string;
+  dataDir: string | null;
+  out: string;
+  models: string[];
+  strategies: string[];
+  compressionRatios: number[];
+  seeds: number[];
+  backend: BackendRequest;
+  report: boolean;
+  model: ModelSettings;
+  training: TrainingSettings;
+  evaluation: EvaluationSettings;
+  synthetic: SyntheticSettings;
+}
+
+/** A partial configuration: what a preset, a file or the command line sets. */
+export type RunConfigInput = {
+  [K in keyof RunConfig]?: RunConfig[K] extends readonly unknown[] ? RunConfig[K] : RunConfig[K] extends object ? Partial<RunConfig[K]> : RunConfig[K];
+};
+
+/** Defaults, the lowest level of precedence. */
+export const DEFAULT_CONFIG: Readonly<RunConfig> = {
+  preset: 'quick',
+  dataset: 'synthetic',
+  dataDir: null,
+  out: 'results',
+  models: ['sasrec'],
+  strategies: ['full', 'recompute', 'window', 'streaming-llm'],
+  compressionRatios: [0.5, 0.75, 0.875],
+  seeds: [1],
+  backend: 'auto',
+  report: true,
+  model: { maxLength: 200, hiddenSize: 50, layers: 2, heads: 1, dropout: 0.2 },
+  training: {
+    epochs: 6,
+    batchSize: 128,
+    learningRate: 1e-3,
+    loss: 'sampled-softmax',
+    negatives: 128,
+    temperature: 0.05,
+    weightDecay: 0,
+    patience: null,
+    validationUsers: 1000,
+  },
+  evaluation: {
+    maxUsers: null,
+    requestLength: 1,
+    ks: [1, 10, 50, 200],
+    excludeHistory: true,
+    statsWindow: 16,
+    warmupUsers: 3,
+    bootstrapResamples: 1000,
+    sampleSeed: 0,
+  },
+  synthetic: {},
+};
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validateInput = ajv.compile<RunConfigInput>(configSchema);
+
+/**
+ * Checks a partial configuration against the published schema (config-schema.json).
+ *
+ * @param source - where the input came from, for messages (`--config run.yaml`, `command line`).
+ * @throws TypeError listing every invalid key with what was expected and received.
+ */
+export function validateConfigInput(input: unknown, source: string): RunConfigInput {
+  if (validateInput(input)) {
+    return input;
+  }
+  const problems = (validateInput.errors ?? []).map((error) => {
+    const path = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.');
+    const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
+    const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : '';
+    return `${path}: ${error.message ?? 'is invalid'}${extra}${allowed}`;
+  });
+  throw new TypeError(invalidConfig(source, problems));
+}
+
+/**
+ * Reads a JSON or YAML config file. YAML is parsed as data only: no tags, no code.
+ *
+ * @throws Error naming the file when it cannot be read or parsed, TypeError when invalid.
+ */
+export function readConfigFile(path: string): RunConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(configFileUnreadable(path, (error as Error).message));
+  }
+  let parsed: unknown;
+  try {
+    const extension = extname(path).toLowerCase();
+    parsed = extension === '.yaml' || extension === '.yml' ? parseYaml(text, { customTags: [], merge: false }) : JSON.parse(text);
+  } catch (error) {
+    throw new Error(configFileUnreadable(path, (error as Error).message));
+  }
+  return validateConfigInput(parsed, `--config ${path}`);
+}
+
+/**
+ * Resolves the configuration of a run: defaults < preset < file < command line.
+ * Nested sections (model, training, evaluation, synthetic) merge key by key; lists replace.
+ *
+ * @throws RangeError for an unknown preset id.
+ */
+export function resolveConfig(fileInput: RunConfigInput | null, cliInput: RunConfigInput): RunConfig {
+  const presetId = cliInput.preset ?? fileInput?.preset ?? DEFAULT_CONFIG.preset;
+  const preset = PRESETS[presetId];
+  if (preset === undefined) {
+    throw new RangeError(unknownPreset(presetId, PRESET_IDS));
+  }
+
+  let config = structuredClone(DEFAULT_CONFIG) as RunConfig;
+  for (const layer of [preset, fileInput ?? {}, cliInput]) {
+    config = mergeConfig(config, layer);
+  }
+  config.preset = presetId;
+  return config;
+}
+
+function mergeConfig(base: RunConfig, layer: RunConfigInput): RunConfig {
+  const merged = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) {
+      continue;
+    }
+    const current = merged[key];
+    const bothSections = isSection(current) && isSection(value);
+    merged[key] = bothSections ? { ...current, ...value } : structuredClone(value);
+  }
+  return merged as unknown as RunConfig;
+}
+
+function isSection(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

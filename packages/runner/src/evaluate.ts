@@ -1,0 +1,220 @@
+import { performance } from 'node:perf_hooks';
+import { cacheBytes, maxCachedTokens, silentLogger, type AttentionStats, type CompressionStrategy, type KVCache } from '@malloc/compression';
+import type { EvalSplit, SequenceDataset } from '@malloc/data';
+import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
+import type { SequentialModel } from '@malloc/models';
+import { instantiate, type CellPlan } from './cells';
+import type { EvaluationSettings } from './config';
+import type { Logger } from './logger';
+import { progressLine, warningsSuppressed } from './messages';
+import { createOnceLogger, type OnceLogger } from './once-logger';
+
+/** Timings of one cell in milliseconds, one entry per evaluated user and phase. */
+export interface PhaseSamples {
+  prefill: number[];
+  compress: number[];
+  append: number[];
+  score: number[];
+}
+
+/** What one cell measured over the evaluated users. */
+export interface CellMeasurement {
+  cell: CellPlan;
+  error: string | null;
+  ranking: RankingAccumulator;
+  /** Ranking of the tail users only (the longest 10 % of histories). */
+  tailRanking: RankingAccumulator;
+  storedBytes: number;
+  fullBytes: number;
+  cachedTokens: number;
+  users: number;
+  samples: PhaseSamples;
+}
+
+/** The result of evaluating one trained model on a split. */
+export interface EvaluationResult {
+  measurements: CellMeasurement[];
+  usersEvaluated: number;
+  usersSkipped: number;
+  tailUsers: number;
+  seconds: number;
+}
+
+export interface EvaluateOptions {
+  model: SequentialModel;
+  dataset: SequenceDataset;
+  split: EvalSplit;
+  /** Indices into the split's arrays of the users to evaluate, in order. */
+  userIndices: Int32Array;
+  cells: readonly CellPlan[];
+  settings: EvaluationSettings;
+  recordStats: boolean;
+  logger?: Logger;
+}
+
+/**
+ * Evaluates every cell on the same users with the serving protocol: the capped input is split
+ * into history and request; the history is prefilled once per user; each cell compresses that
+ * cache (seeing the history only), appends the request and scores the whole catalogue; the
+ * `recompute` cell runs one full forward pass instead. Ranking uses the documented tie policy
+ * and, when `excludeHistory` is set, never ranks an item of the user's input except the target.
+ */
+export function evaluateCells(options: EvaluateOptions): EvaluationResult {
+  const { model, dataset, split, userIndices, cells, settings } = options;
+  const logger = options.logger ?? silentLogger;
+  const started = performance.now();
+  const maxLength = model.config.maxLength;
+  const tail = tailUserMask(split, userIndices);
+
+  // One fresh strategy instance and accumulator per cell.
+  const measurements: CellMeasurement[] = cells.map((cell) => ({
+    cell,
+    error: null,
+    ranking: new RankingAccumulator(settings.ks),
+    tailRanking: new RankingAccumulator(settings.ks),
+    storedBytes: 0,
+    fullBytes: 0,
+    cachedTokens: 0,
+    users: 0,
+    samples: { prefill: [], compress: [], append: [], score: [] },
+  }));
+  const strategies: (CompressionStrategy | null)[] = cells.map((cell) => (cell.kind === 'cache' ? instantiate(cell) : null));
+  const cellLoggers: OnceLogger[] = cells.map(() => createOnceLogger(logger));
+
+  let usersSkipped = 0;
+  let usersEvaluated = 0;
+  let lastProgress = performance.now();
+  for (let n = 0; n < userIndices.length; n++) {
+    const j = userIndices[n];
+
+    // Split the capped input into history and request.
+    const user = split.users[j];
+    const start = dataset.offsets[user];
+    const input = dataset.items.subarray(start, start + split.inputEnd[j]); // [inputLen]
+    const capped = input.subarray(Math.max(0, input.length - maxLength)); // [min(inputLen, maxLength)]
+    if (capped.length <= settings.requestLength) {
+      usersSkipped++;
+      continue;
+    }
+    const historyLength = capped.length - settings.requestLength;
+    const history = capped.subarray(0, historyLength);
+    const request = capped.subarray(historyLength);
+    const timestamps = sliceTimestamps(dataset, start + input.length - capped.length, capped.length);
+    const historyTimes = timestamps?.subarray(0, historyLength);
+    const requestTimes = timestamps?.subarray(historyLength);
+    const exclude = settings.excludeHistory ? input : null;
+    const target = split.targets[j];
+
+    // Prefill the history once; every cache cell compresses the same full cache, whose
+    // measured size is also the reference of the recompute cell.
+    const prefillStart = performance.now();
+    const prefilled = model.prefill(history, { timestamps: historyTimes, recordStats: options.recordStats, statsWindow: settings.statsWindow });
+    const prefillMs = performance.now() - prefillStart;
+    const fullBytes = cacheBytes(prefilled.cache);
+
+    for (let c = 0; c < cells.length; c++) {
+      const measurement = measurements[c];
+      if (measurement.error !== null) {
+        continue;
+      }
+      try {
+        const scores = runCell(measurement, strategies[c], prefilled, prefillMs, model, capped, request, historyLength, timestamps, requestTimes, cellLoggers[c]);
+        const rank = rankOfTarget(scores, target, { exclude });
+        measurement.ranking.add(rank);
+        if (tail[n] === 1) {
+          measurement.tailRanking.add(rank);
+        }
+        measurement.fullBytes += fullBytes;
+        measurement.users++;
+      } catch (error) {
+        // The cell stops here; bench records the message in a failed row and logs it.
+        measurement.error = error instanceof Error ? error.message : String(error);
+      }
+    }
+    usersEvaluated++;
+
+    // Progress every 10 s.
+    if (performance.now() - lastProgress > 10_000) {
+      lastProgress = performance.now();
+      logger.info(progressLine('  users evaluated', n + 1, userIndices.length, (lastProgress - started) / 1000));
+    }
+  }
+
+  // Repeated per-user warnings were shown once; say how many more there were.
+  cellLoggers.forEach((cellLogger, c) => {
+    if (cellLogger.suppressed > 0) {
+      logger.warn(warningsSuppressed(cells[c].strategy, cells[c].setting, cellLogger.suppressed));
+    }
+  });
+
+  const tailUsers = tail.reduce((sum, flag) => sum + flag, 0);
+  return { measurements, usersEvaluated, usersSkipped, tailUsers, seconds: (performance.now() - started) / 1000 };
+}
+
+function runCell(
+  measurement: CellMeasurement,
+  strategy: CompressionStrategy | null,
+  prefilled: { cache: KVCache; stats: AttentionStats | null },
+  prefillMs: number,
+  model: SequentialModel,
+  capped: Int32Array,
+  request: Int32Array,
+  historyLength: number,
+  timestamps: Float64Array | undefined,
+  requestTimes: Float64Array | undefined,
+  logger: Logger,
+): Float32Array {
+  const samples = measurement.samples;
+
+  // Recompute: no cache, one full forward pass over history + request per request.
+  if (strategy === null) {
+    const forwardStart = performance.now();
+    const hidden = model.forwardLast(capped, { timestamps });
+    samples.append.push(performance.now() - forwardStart);
+    const scoreStart = performance.now();
+    const scores = model.scoreAll(hidden);
+    samples.score.push(performance.now() - scoreStart);
+    measurement.storedBytes += historyLength * Int32Array.BYTES_PER_ELEMENT + (timestamps === undefined ? 0 : historyLength * Float64Array.BYTES_PER_ELEMENT);
+    return scores;
+  }
+
+  // Compress the prefilled cache; the strategy sees the history only.
+  samples.prefill.push(prefillMs);
+  const compressStart = performance.now();
+  const compressed = strategy.compress(prefilled.cache, { stats: prefilled.stats, logger });
+  samples.compress.push(performance.now() - compressStart);
+  measurement.storedBytes += cacheBytes(compressed);
+  measurement.cachedTokens += maxCachedTokens(compressed);
+
+  // Append the request against the compressed cache, then score the catalogue.
+  const appendStart = performance.now();
+  const appended = model.append(compressed, request, { timestamps: requestTimes });
+  samples.append.push(performance.now() - appendStart);
+  const d = appended.hidden.length / request.length;
+  const last = appended.hidden.subarray((request.length - 1) * d); // [d]
+  const scoreStart = performance.now();
+  const scores = model.scoreAll(last);
+  samples.score.push(performance.now() - scoreStart);
+  return scores;
+}
+
+function sliceTimestamps(dataset: SequenceDataset, start: number, length: number): Float64Array | undefined {
+  return dataset.timestamps === null ? undefined : dataset.timestamps.subarray(start, start + length);
+}
+
+/**
+ * Marks the tail users: the longest 10 % of input histories (at least one user), ties broken
+ * by the lower position in `userIndices`. Returns a 0/1 flag per entry of `userIndices`.
+ */
+export function tailUserMask(split: EvalSplit, userIndices: Int32Array): Uint8Array {
+  const count = userIndices.length;
+  const order = Array.from({ length: count }, (_, n) => n);
+  const lengthOf = (n: number): number => split.inputEnd[userIndices[n]];
+  order.sort((a, b) => lengthOf(b) - lengthOf(a) || a - b);
+  const tailCount = count === 0 ? 0 : Math.max(1, Math.ceil(count * 0.1));
+  const mask = new Uint8Array(count);
+  for (let i = 0; i < tailCount; i++) {
+    mask[order[i]] = 1;
+  }
+  return mask;
+}

@@ -1,0 +1,13 @@
+export * from './config';
+export * from './presets';
+export * from './bench';
+export * from './cells';
+export * from './evaluate';
+export * from './results-store';
+export * from './rows';
+export * from './summary';
+export * from './provenance';
+export * from './sampling';
+export * from './training';
+export * from './logger';
+export { main, COMMANDS } from './cli';

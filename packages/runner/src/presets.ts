@@ -1,0 +1,35 @@
+import type { RunConfigInput } from './config';
+
+/**
+ * Named presets. A preset is a partial configuration applied on top of the defaults and
+ * below a config file and the command line.
+ *
+ * - `smoke`: seconds; a tiny synthetic dataset and a tiny model, for tests.
+ * - `quick`: the reference SASRec size (max length 200, d = 50, 2 blocks, 1 head) trained for
+ *   a few epochs; minutes on the synthetic default, under an hour on MovieLens-1M on 2 cores.
+ * - `paper`: the reference training budget (up to 100 epochs with early stopping), 3 seeds
+ *   and the kvpress ratio grid.
+ */
+export const PRESETS: Readonly<Record<string, RunConfigInput>> = {
+  smoke: {
+    dataset: 'synthetic',
+    synthetic: { users: 120, items: 60, meanLength: 24, maxLength: 60, seed: 7 },
+    model: { maxLength: 32, hiddenSize: 16, layers: 2, heads: 1, dropout: 0.1 },
+    training: { epochs: 2, batchSize: 32, negatives: 16, validationUsers: 60 },
+    evaluation: { bootstrapResamples: 200 },
+  },
+  quick: {
+    model: { maxLength: 200, hiddenSize: 50, layers: 2, heads: 1, dropout: 0.2 },
+    training: { epochs: 6, batchSize: 128, negatives: 128, validationUsers: 1000 },
+  },
+  paper: {
+    dataset: 'ml-1m',
+    seeds: [1, 2, 3],
+    compressionRatios: [0.25, 0.5, 0.75, 0.875],
+    model: { maxLength: 200, hiddenSize: 50, layers: 2, heads: 1, dropout: 0.2 },
+    training: { epochs: 100, batchSize: 128, negatives: 128, patience: 10, validationUsers: null },
+  },
+};
+
+/** Ids of the presets, in the order `--help` lists them. */
+export const PRESET_IDS: readonly string[] = Object.keys(PRESETS);

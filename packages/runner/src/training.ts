@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LeaveOneOutSplit, SequenceDataset } from '@malloc/data';
+import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
+import { createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainResult } from '@malloc/models';
+import type { RunConfig } from './config';
+import type { Logger } from './logger';
+import { unknownModel } from './messages';
+import { hashJson } from './provenance';
+import { seededSample } from './sampling';
+
+/** Model ids the runner can train. */
+export const MODEL_IDS: readonly string[] = ['sasrec'];
+
+/** What the runner records about the model behind a row. */
+export interface TrainingSummary {
+  checkpoint: string;
+  reused: boolean;
+  epochsRun: number;
+  bestEpoch: number | null;
+  bestValidation: number | null;
+  seconds: number;
+  lastTokensPerSecond: number | null;
+}
+
+/** SHA-256 over a dataset's sequences: changes whenever the processed data changes. */
+export function datasetFingerprint(dataset: SequenceDataset): string {
+  return hashJson({
+    name: dataset.name,
+    users: dataset.userCount,
+    items: dataset.itemCount,
+    offsets: Buffer.from(dataset.offsets.buffer, dataset.offsets.byteOffset, dataset.offsets.byteLength).toString('base64'),
+    sequence: Buffer.from(dataset.items.buffer, dataset.items.byteOffset, dataset.items.byteLength).toString('base64'),
+  });
+}
+
+/**
+ * Returns a trained model for (dataset, model, settings, seed), training it only when the
+ * checkpoint cache has no finished model for exactly this configuration and data. An
+ * interrupted training resumes from its last epoch checkpoint.
+ */
+export async function obtainTrainedModel(
+  config: RunConfig,
+  modelId: string,
+  seed: number,
+  dataset: SequenceDataset,
+  split: LeaveOneOutSplit,
+  fingerprint: string,
+  logger: Logger,
+): Promise<{ model: SequentialModel; summary: TrainingSummary }> {
+  if (!MODEL_IDS.includes(modelId)) {
+    throw new RangeError(unknownModel(modelId, MODEL_IDS));
+  }
+
+  // The checkpoint folder is keyed by everything that changes the trained weights.
+  const key = hashJson({ modelId, model: config.model, training: config.training, fingerprint, seed }).slice(0, 16);
+  const folder = join(config.out, 'checkpoints', `${dataset.name}__${modelId}__${key}__seed${seed}`);
+  const finalDir = join(folder, 'final');
+  if (existsSync(finalDir)) {
+    logger.info(`Reusing trained ${modelId} (seed ${seed}) from ${finalDir}`);
+    const model = await loadCheckpoint(finalDir, { dataFingerprint: fingerprint });
+    return { model, summary: { checkpoint: finalDir, reused: true, epochsRun: 0, bestEpoch: null, bestValidation: null, seconds: 0, lastTokensPerSecond: null } };
+  }
+
+  // Train with per-epoch checkpoints, selecting the model on the validation split only.
+  const model = createSasRec({ itemCount: dataset.itemCount, ...config.model }, seed);
+  const validationUsers = seededSample(split.validation.users.length, config.training.validationUsers, config.evaluation.sampleSeed);
+  const training = config.training;
+  logger.info(`Training ${modelId} (seed ${seed}) on ${dataset.name}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${training.loss}`);
+  const result: TrainResult = await trainModel(
+    model,
+    { itemCount: dataset.itemCount, offsets: dataset.offsets, items: dataset.items, trainEnd: split.trainEnd },
+    {
+      epochs: training.epochs,
+      batchSize: training.batchSize,
+      learningRate: training.learningRate,
+      loss: training.loss,
+      negatives: training.negatives,
+      temperature: training.temperature,
+      weightDecay: training.weightDecay,
+      seed,
+      patience: training.patience ?? undefined,
+      checkpointDir: join(folder, 'train'),
+      logger,
+      validate: (candidate) => validationNdcg(candidate, dataset, split, validationUsers),
+    },
+  );
+  await saveCheckpoint(model, finalDir, { dataFingerprint: fingerprint, modelId, seed, bestEpoch: result.bestEpoch });
+  const last = result.epochs[result.epochs.length - 1];
+  return {
+    model,
+    summary: {
+      checkpoint: finalDir,
+      reused: false,
+      epochsRun: result.epochs.length,
+      bestEpoch: result.bestEpoch,
+      bestValidation: result.bestValidation,
+      seconds: result.seconds,
+      lastTokensPerSecond: last?.tokensPerSecond ?? null,
+    },
+  };
+}
+
+/**
+ * NDCG@10 on validation users (input s[0..n-2), target s[n-2]) with full ranking and history
+ * excluded: the model-selection score. The test split is never used here.
+ */
+export function validationNdcg(model: SequentialModel, dataset: SequenceDataset, split: LeaveOneOutSplit, userIndices: Int32Array): number {
+  const accumulator = new RankingAccumulator([10]);
+  const { validation } = split;
+  const maxLength = model.config.maxLength;
+  for (const j of userIndices) {
+    const start = dataset.offsets[validation.users[j]];
+    const input = dataset.items.subarray(start, start + validation.inputEnd[j]);
+    const capped = input.subarray(Math.max(0, input.length - maxLength));
+    const timestamps = dataset.timestamps?.subarray(start + input.length - capped.length, start + input.length);
+    const hidden = model.forwardLast(capped, { timestamps });
+    accumulator.add(rankOfTarget(model.scoreAll(hidden), validation.targets[j], { exclude: input }));
+  }
+  return accumulator.count === 0 ? 0 : accumulator.means()['ndcg@10'];
+}
