@@ -55,8 +55,8 @@ describe('runBench on the smoke preset', () => {
     const window = rows.find((row) => row.strategy === 'window' && row.params.compressionRatio === 0.875);
     const streaming = rows.find((row) => row.strategy === 'streaming-llm' && row.params.compressionRatio === 0.875);
 
-    // float32 K and V of width d per layer; streaming-llm adds one int32 position per kept token
-    // and layer unless its kept tokens are contiguous (only sinks), when positions stay implicit.
+    // Each kept token costs float32 K and V of width d per layer. Streaming-llm also stores one
+    // int32 position per kept token and layer, except when it keeps only contiguous sinks.
     const { layers, hiddenSize } = config.model;
     const bytesPerToken = layers * 2 * hiddenSize * 4;
     expect(full?.compressionRatio).toBeCloseTo(1, 10);

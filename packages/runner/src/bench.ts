@@ -15,7 +15,7 @@ import { seededSample } from './sampling';
 import { formatSummaryTable } from './summary';
 import { MODEL_IDS, datasetFingerprint, obtainTrainedModel } from './training';
 
-/** What a bench run produced. */
+/** Outcome of one bench run. */
 export interface BenchOutcome {
   runId: string;
   resultsPath: string;

@@ -35,7 +35,7 @@ describe('resolveConfig', () => {
     resolveConfig(null, { compressionRatios: [0.1], training: { epochs: 1 } });
 
     expect(DEFAULT_CONFIG.compressionRatios).toEqual([0.5, 0.75, 0.875]);
-    expect(DEFAULT_CONFIG.training.epochs).toBe(6);
+    expect(DEFAULT_CONFIG.training.epochs).toBe(12);
   });
 });
 

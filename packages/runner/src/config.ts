@@ -93,8 +93,8 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = {
   report: true,
   model: { maxLength: 200, hiddenSize: 50, layers: 2, heads: 1, dropout: 0.2 },
   training: {
-    epochs: 6,
-    batchSize: 128,
+    epochs: 12,
+    batchSize: 32,
     learningRate: 1e-3,
     loss: 'sampled-softmax',
     negatives: 128,

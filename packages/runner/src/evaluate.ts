@@ -17,7 +17,7 @@ export interface PhaseSamples {
   score: number[];
 }
 
-/** What one cell measured over the evaluated users. */
+/** Measurements of one cell over the evaluated users. */
 export interface CellMeasurement {
   cell: CellPlan;
   error: string | null;

@@ -34,7 +34,7 @@ Options:
   --backend NAME       auto | tensorflow | wasm | cpu (default: ${defaults.backend})
   --seed N             one training seed (default: ${defaults.seeds.join(',')})
   --seeds LIST         several training seeds, comma-separated
-  --epochs N           maximum training epochs (default: preset's; quick: 6)
+  --epochs N           maximum training epochs (default: preset's; quick: 12)
   --users N            evaluate a fixed seeded sample of N test users (default: all)
   --no-report          do not build the site into <out>/site
 

@@ -79,3 +79,7 @@ export function refusingOverwrite(path: string): string {
 export function warningsSuppressed(strategy: string, setting: string, count: number): string {
   return `${strategy}${setting === '' ? '' : ` (${setting})`}: ${count} more warnings like the one above for other users were not shown.`;
 }
+
+export function noUserEvaluated(usersSkipped: number): string {
+  return `No test user was evaluated (${usersSkipped} skipped because their input is not longer than the request). Lower evaluation.requestLength or use a dataset with longer histories.`;
+}

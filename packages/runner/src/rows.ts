@@ -1,5 +1,6 @@
 import { bootstrapMeanCI, pairedTest, summarizeLatency } from '@malloc/metrics';
 import type { CellMeasurement, EvaluationResult, PhaseSamples } from './evaluate';
+import { noUserEvaluated } from './messages';
 import type { PhaseLatency, ResultRow } from './results-store';
 
 /** Fields shared by every row of one (dataset, model, seed) evaluation. */
@@ -48,8 +49,9 @@ export function buildRow(measurement: CellMeasurement, evaluation: EvaluationRes
     dataSource: context.dataSource,
     provenance: { ...context.provenance, finishedAt: new Date().toISOString() },
   };
-  if (measurement.error !== null) {
-    return { ...base, status: 'failed', error: measurement.error, usersEvaluated: measurement.users, usersSkipped: evaluation.usersSkipped };
+  const error = measurement.error ?? (measurement.users === 0 ? noUserEvaluated(evaluation.usersSkipped) : null);
+  if (error !== null) {
+    return { ...base, status: 'failed', error, usersEvaluated: measurement.users, usersSkipped: evaluation.usersSkipped };
   }
 
   // Accuracy with uncertainty.

@@ -12,7 +12,7 @@ import { seededSample } from './sampling';
 /** Model ids the runner can train. */
 export const MODEL_IDS: readonly string[] = ['sasrec'];
 
-/** What the runner records about the model behind a row. */
+/** Summary of the model behind a row: its checkpoint and how it was trained. */
 export interface TrainingSummary {
   checkpoint: string;
   reused: boolean;
