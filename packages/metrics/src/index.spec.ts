@@ -20,6 +20,14 @@ describe('@malloc/metrics', () => {
       'pairedTest',
       'kvCacheBytes',
       'planFleetCache',
+      'sasrecMacs',
+      'hstuMacs',
+      'requestMacs',
+      'methodCacheBytes',
+      'complexityCurve',
+      'planCapacity',
+      'formatPlan',
+      'formatBytes',
       'RankingAccumulator',
     ];
     for (const name of functions) {

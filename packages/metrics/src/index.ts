@@ -20,3 +20,18 @@ export type { PairedTestResult, PairedTestOptions } from './paired-test';
 export { kvCacheBytes, planFleetCache } from './kv-capacity';
 export type { KVLayerShape, KVCacheShape, KVCacheBytes, FleetCacheInput, FleetCachePlan } from './kv-capacity';
 export type { ItemScores } from './validation';
+export { sasrecMacs, hstuMacs, requestMacs } from './macs';
+export type {
+  Architecture,
+  AttentionModelConfig,
+  InferencePhase,
+  MacCount,
+  MacTerm,
+  ModelDimensions,
+  RequestMacs,
+  RequestProtocol,
+} from './macs';
+export { DEFAULT_CURVE_LENGTHS, complexityCurve, methodCacheBytes } from './complexity';
+export type { CacheMethod, ComplexityCurveInput, ComplexityPoint, MethodCacheBytes, QuantizationAxis } from './complexity';
+export { MODEL_PRESETS, planCapacity, formatPlan, formatBytes } from './capacity-planner';
+export type { CapacityInput, CapacityPlan, ModelPresetName } from './capacity-planner';

@@ -86,3 +86,8 @@ export function noUserWithBothClasses(where: string, usersSkipped: number): stri
 export function noSteadyStateSamples(where: string, samples: number, warmup: number): string {
   return `${where}: no samples remain after warm-up: received ${samples} samples and warmup ${warmup}; time more calls than warmup.`;
 }
+
+/** Builds the error for a model preset name that does not exist. */
+export function unknownPreset(where: string, name: string, available: readonly string[]): string {
+  return `${where}: unknown model preset ${JSON.stringify(name)}; available presets: ${available.join(', ')}; or pass { architecture, config }.`;
+}
