@@ -1,0 +1,111 @@
+import { invalidArgument } from '../messages';
+
+/** Hyperparameters of HSTU. */
+export interface HstuConfig {
+  /**
+   * Number of items; ids are 1..itemCount and 0 is padding.
+   * @minimum 1
+   */
+  itemCount: number;
+  /**
+   * Maximum input length; longer inputs keep their newest `maxLength` items. Attention
+   * weights are divided by it (the padded length of the reference implementation).
+   * Default value: 200
+   * @minimum 1
+   */
+  maxLength: number;
+  /**
+   * Embedding and residual width `d`.
+   * Default value: 50
+   * @minimum 1
+   */
+  hiddenSize: number;
+  /**
+   * Number of HSTU layers.
+   * Default value: 2
+   * @minimum 1
+   */
+  layers: number;
+  /**
+   * Attention heads per layer.
+   * Default value: 1
+   * @minimum 1
+   */
+  heads: number;
+  /**
+   * Width of each head's queries and keys, `dqk`.
+   * Default value: 50
+   * @minimum 1
+   */
+  queryKeySize: number;
+  /**
+   * Width of each head's values and of the gate U, `dv`.
+   * Default value: 50
+   * @minimum 1
+   */
+  valueSize: number;
+  /**
+   * Dropout rate on the input embeddings and before the output projection of each layer.
+   * Default value: 0.2
+   * @minimum 0
+   * @maximum 0.95
+   */
+  dropout: number;
+  /**
+   * Number of logarithmic time buckets of the relative attention bias (bucket values 0..timeBuckets).
+   * Default value: 128
+   * @minimum 1
+   */
+  timeBuckets: number;
+  /** L2-normalise the output and the scoring item embeddings. Default value: true */
+  l2NormalizeEmbeddings?: boolean;
+}
+
+/** Defaults of {@link HstuConfig}: the ML-1M settings of generative-recommenders. */
+export const HSTU_DEFAULTS: Readonly<Omit<HstuConfig, 'itemCount'>> = {
+  maxLength: 200,
+  hiddenSize: 50,
+  layers: 2,
+  heads: 1,
+  queryKeySize: 50,
+  valueSize: 50,
+  dropout: 0.2,
+  timeBuckets: 128,
+  l2NormalizeEmbeddings: true,
+};
+
+/**
+ * Fills defaults into a partial HSTU configuration and validates every field.
+ *
+ * @throws RangeError naming the first invalid field, the rule and the value.
+ */
+export function resolveHstuConfig(config: Partial<HstuConfig> & { itemCount: number }): HstuConfig {
+  // Fill defaults.
+  const resolved: HstuConfig = {
+    itemCount: config.itemCount,
+    maxLength: config.maxLength ?? HSTU_DEFAULTS.maxLength,
+    hiddenSize: config.hiddenSize ?? HSTU_DEFAULTS.hiddenSize,
+    layers: config.layers ?? HSTU_DEFAULTS.layers,
+    heads: config.heads ?? HSTU_DEFAULTS.heads,
+    queryKeySize: config.queryKeySize ?? HSTU_DEFAULTS.queryKeySize,
+    valueSize: config.valueSize ?? HSTU_DEFAULTS.valueSize,
+    dropout: config.dropout ?? HSTU_DEFAULTS.dropout,
+    timeBuckets: config.timeBuckets ?? HSTU_DEFAULTS.timeBuckets,
+    l2NormalizeEmbeddings: config.l2NormalizeEmbeddings ?? HSTU_DEFAULTS.l2NormalizeEmbeddings,
+  };
+
+  // Validate each field.
+  for (const field of ['itemCount', 'maxLength', 'hiddenSize', 'layers', 'heads', 'queryKeySize', 'valueSize', 'timeBuckets'] as const) {
+    const value = resolved[field];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(invalidArgument('createHstu', `config.${field}`, 'an integer ≥ 1', String(value)));
+    }
+  }
+  if (!(resolved.dropout >= 0 && resolved.dropout <= 0.95)) {
+    throw new RangeError(invalidArgument('createHstu', 'config.dropout', 'a rate in [0, 0.95]', String(resolved.dropout)));
+  }
+  if (typeof resolved.l2NormalizeEmbeddings !== 'boolean') {
+    throw new TypeError(invalidArgument('createHstu', 'config.l2NormalizeEmbeddings', 'a boolean', String(resolved.l2NormalizeEmbeddings)));
+  }
+  return resolved;
+}

@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NamedVariable } from '../model/types';
+import { SeededRandom } from '../random';
+import type { HstuConfig } from './config';
+
+/** Trainable tensors of one HSTU layer. */
+export interface HstuLayerWeights {
+  /** Fused projection to U, V, Q, K, `[d, heads · (2 · dv + 2 · dqk)]` (no bias). */
+  projectionKernel: tf.Variable;
+  /** Output projection, `[heads · dv, d]`, with bias `[d]`. */
+  outputKernel: tf.Variable;
+  outputBias: tf.Variable;
+  /** Attention bias per relative position i − j, `[maxLength]`. */
+  positionBias: tf.Variable;
+  /** Attention bias per logarithmic time bucket of t_i − t_j, `[timeBuckets + 1]`. */
+  timeBias: tf.Variable;
+}
+
+/** Trainable tensors of an HSTU model. */
+export interface HstuWeights {
+  /** Item embedding table, `[nItems + 1, d]`; row 0 (padding) starts at zero. */
+  itemEmbedding: tf.Variable;
+  /** Learned absolute position embedding, `[maxLength, d]`. */
+  positionEmbedding: tf.Variable;
+  layers: HstuLayerWeights[];
+}
+
+/**
+ * Creates HSTU's weights from a seed. Item embeddings are normal with standard deviation
+ * 0.02, truncated at two deviations, and position embeddings the same with deviation
+ * sqrt(1/d). The fused projection and the attention biases are normal with deviation 0.02,
+ * output kernels Xavier-normal, and output biases zero.
+ *
+ * @returns the weights and the same tensors as a named list in checkpoint order.
+ */
+export function createHstuWeights(config: HstuConfig, seed: number): { weights: HstuWeights; variables: NamedVariable[] } {
+  const random = new SeededRandom(seed);
+  const { hiddenSize: d, heads, queryKeySize: dqk, valueSize: dv } = config;
+  const variables: NamedVariable[] = [];
+  const make = (name: string, shape: number[], fill: (values: Float32Array) => void): tf.Variable => {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    fill(values);
+    const variable = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    variables.push({ name, variable });
+    return variable;
+  };
+  const normal = (std: number, truncate: boolean) => (values: Float32Array) => {
+    for (let i = 0; i < values.length; i++) {
+      values[i] = truncate ? random.truncatedNormal(std) : random.normal() * std;
+    }
+  };
+
+  // Embeddings; the padding row starts at zero.
+  const itemEmbedding = make('item_embedding', [config.itemCount + 1, d], (values) => {
+    normal(0.02, true)(values);
+    values.fill(0, 0, d);
+  });
+  const positionEmbedding = make('position_embedding', [config.maxLength, d], normal(Math.sqrt(1 / d), true));
+
+  // Layers.
+  const layers: HstuLayerWeights[] = [];
+  const projectionWidth = heads * (2 * dv + 2 * dqk);
+  for (let layer = 0; layer < config.layers; layer++) {
+    const prefix = `layer_${layer}/`;
+    layers.push({
+      projectionKernel: make(`${prefix}uvqk/kernel`, [d, projectionWidth], normal(0.02, false)),
+      outputKernel: make(`${prefix}output/kernel`, [heads * dv, d], normal(Math.sqrt(2 / (heads * dv + d)), false)),
+      outputBias: make(`${prefix}output/bias`, [d], () => undefined),
+      positionBias: make(`${prefix}relative_position_bias`, [config.maxLength], normal(0.02, false)),
+      timeBias: make(`${prefix}time_bucket_bias`, [config.timeBuckets + 1], normal(0.02, false)),
+    });
+  }
+  return { weights: { itemEmbedding, positionEmbedding, layers }, variables };
+}

@@ -1,0 +1,12 @@
+export type { Logger } from '@malloc/compression';
+export { initBackend, checkKernels, REQUIRED_KERNELS, type BackendName } from './backend/backend';
+export { createSasRec, type SasRec } from './sasrec/sasrec';
+export { SASREC_DEFAULTS, resolveSasRecConfig, type SasRecConfig } from './sasrec/config';
+export { createHstu, type Hstu } from './hstu/hstu';
+export { HSTU_DEFAULTS, resolveHstuConfig, type HstuConfig } from './hstu/config';
+export type { AppendResult, ModelConfig, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from './model/types';
+export type { TrainingData } from './training/data';
+export type { LossName } from './training/losses';
+export { fingerprintTrainingData } from './training/fingerprint';
+export { trainModel, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult } from './training/train';
+export { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint/checkpoint';

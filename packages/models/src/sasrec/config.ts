@@ -1,0 +1,92 @@
+import { invalidArgument } from '../messages';
+
+/** Hyperparameters of SASRec. */
+export interface SasRecConfig {
+  /**
+   * Number of items; ids are 1..itemCount and 0 is padding.
+   * @minimum 1
+   */
+  itemCount: number;
+  /**
+   * Maximum input length; longer inputs keep their newest `maxLength` items.
+   * Default value: 200
+   * @minimum 1
+   */
+  maxLength: number;
+  /**
+   * Embedding and hidden width `d` (a multiple of `heads`).
+   * Default value: 50
+   * @minimum 1
+   */
+  hiddenSize: number;
+  /**
+   * Number of self-attention blocks.
+   * Default value: 2
+   * @minimum 1
+   */
+  layers: number;
+  /**
+   * Attention heads per block; `dHead = hiddenSize / heads`.
+   * Default value: 1
+   * @minimum 1
+   */
+  heads: number;
+  /**
+   * Dropout rate on the input embeddings, the attention weights and the feed-forward network.
+   * Default value: 0.2
+   * @minimum 0
+   * @maximum 0.95
+   */
+  dropout: number;
+  /**
+   * L2-normalise the output hidden state and the item embeddings used for scoring, as the
+   * generative-recommenders SASRec does for sampled softmax. Default value: true
+   */
+  l2NormalizeEmbeddings?: boolean;
+}
+
+/** Defaults of {@link SasRecConfig}: the ML-1M settings of the SASRec paper and generative-recommenders. */
+export const SASREC_DEFAULTS: Readonly<Omit<SasRecConfig, 'itemCount'>> = {
+  maxLength: 200,
+  hiddenSize: 50,
+  layers: 2,
+  heads: 1,
+  dropout: 0.2,
+  l2NormalizeEmbeddings: true,
+};
+
+/**
+ * Fills defaults into a partial SASRec configuration and validates every field.
+ *
+ * @throws RangeError naming the first invalid field, the rule and the value.
+ */
+export function resolveSasRecConfig(config: Partial<SasRecConfig> & { itemCount: number }): SasRecConfig {
+  // Fill defaults.
+  const resolved: SasRecConfig = {
+    itemCount: config.itemCount,
+    maxLength: config.maxLength ?? SASREC_DEFAULTS.maxLength,
+    hiddenSize: config.hiddenSize ?? SASREC_DEFAULTS.hiddenSize,
+    layers: config.layers ?? SASREC_DEFAULTS.layers,
+    heads: config.heads ?? SASREC_DEFAULTS.heads,
+    dropout: config.dropout ?? SASREC_DEFAULTS.dropout,
+    l2NormalizeEmbeddings: config.l2NormalizeEmbeddings ?? SASREC_DEFAULTS.l2NormalizeEmbeddings,
+  };
+
+  // Validate each field.
+  for (const field of ['itemCount', 'maxLength', 'hiddenSize', 'layers', 'heads'] as const) {
+    const value = resolved[field];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(invalidArgument('createSasRec', `config.${field}`, 'an integer ≥ 1', String(value)));
+    }
+  }
+  if (resolved.hiddenSize % resolved.heads !== 0) {
+    throw new RangeError(invalidArgument('createSasRec', 'config.heads', `a divisor of hiddenSize ${resolved.hiddenSize}`, String(resolved.heads)));
+  }
+  if (!(resolved.dropout >= 0 && resolved.dropout <= 0.95)) {
+    throw new RangeError(invalidArgument('createSasRec', 'config.dropout', 'a rate in [0, 0.95]', String(resolved.dropout)));
+  }
+  if (typeof resolved.l2NormalizeEmbeddings !== 'boolean') {
+    throw new TypeError(invalidArgument('createSasRec', 'config.l2NormalizeEmbeddings', 'a boolean', String(resolved.l2NormalizeEmbeddings)));
+  }
+  return resolved;
+}

@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { logSumExp } from '../ops/layers';
+import { matMul2d } from '../ops/matmul';
+import type { TrainableModel } from '../model/types';
+import type { SeededRandom } from '../random';
+
+/** Training objective of a next-item model. */
+export type LossName = 'sampled-softmax' | 'bce' | 'full-ce';
+
+/** Logit given to a sampled negative that equals the positive, so it drops out of the softmax. */
+const COLLISION_LOGIT_BIAS = -5e4;
+
+/** Inputs of a loss over the positions that have a target. */
+export interface LossInputs {
+  /** Hidden states of the positions with a target, `[tokens, d]`. */
+  hidden: tf.Tensor2D;
+  /** Target item of each position, `[tokens]`. */
+  targets: Int32Array;
+  /** Number of items; negatives are drawn from 1..itemCount. */
+  itemCount: number;
+  /** Logits are divided by it when the model L2-normalises embeddings. */
+  temperature: number;
+  /** Number of negatives of sampled softmax, shared by all positions of the batch. */
+  negatives: number;
+  random: SeededRandom;
+}
+
+/**
+ * Mean loss of the positions in `inputs`, as a scalar tensor that depends on the model's
+ * variables (for `tf.variableGrads`).
+ *
+ * - `sampled-softmax`: softmax cross-entropy of the target against `negatives` items drawn
+ *   uniformly with replacement and shared by the whole batch. A negative equal to the
+ *   target gets -5e4 added to its logit, as generative-recommenders does.
+ * - `bce`: binary cross-entropy of the target against one uniform negative per position
+ *   that differs from the target (the SASRec paper's loss).
+ * - `full-ce`: softmax cross-entropy over the whole catalogue (items 1..itemCount).
+ *
+ * @see Jiaqi Zhai et al., "Revisiting Neural Retrieval on Accelerators", KDD 2023, arXiv:2306.04039 (sampled softmax for retrieval).
+ * @see Anton Klenitskiy and Alexey Vasilev, "Turning Dross Into Gold Loss: is BERT4Rec really better than SASRec?", RecSys 2023, arXiv:2309.07602.
+ */
+export function computeLoss(model: TrainableModel, loss: LossName, inputs: LossInputs): tf.Scalar {
+  const scale = model.normalizesEmbeddings ? 1 / inputs.temperature : 1;
+  const positives = model.outputEmbeddings(tf.tensor1d(inputs.targets, 'int32')); // [tokens, d]
+  const positiveLogits = tf.mul(tf.sum(tf.mul(inputs.hidden, positives), -1), scale) as tf.Tensor1D; // [tokens]
+  const tokens = inputs.targets.length;
+
+  if (loss === 'bce') {
+    // One negative per position, redrawn while it equals the target.
+    const negativeIds = new Int32Array(tokens); // [tokens]
+    for (let i = 0; i < tokens; i++) {
+      negativeIds[i] = drawOtherThan(inputs.targets[i], inputs.itemCount, inputs.random);
+    }
+    const negatives = model.outputEmbeddings(tf.tensor1d(negativeIds, 'int32')); // [tokens, d]
+    const negativeLogits = tf.mul(tf.sum(tf.mul(inputs.hidden, negatives), -1), scale);
+    return tf.mean(tf.add(tf.softplus(tf.neg(positiveLogits)), tf.softplus(negativeLogits)));
+  }
+
+  if (loss === 'full-ce') {
+    // Logits of every real item; the padding row is left out.
+    const all = model.outputEmbeddings(tf.range(1, inputs.itemCount + 1, 1, 'int32') as tf.Tensor1D); // [nItems, d]
+    const logits = tf.mul(matMul2d(inputs.hidden, tf.transpose(all)), scale) as tf.Tensor2D; // [tokens, nItems]
+    return tf.mean(tf.sub(logSumExp(logits), positiveLogits));
+  }
+
+  // Sampled softmax with negatives shared across the batch.
+  const count = inputs.negatives;
+  const negativeIds = new Int32Array(count); // [negatives]
+  for (let i = 0; i < count; i++) {
+    negativeIds[i] = 1 + inputs.random.nextInt(inputs.itemCount);
+  }
+  const collisions = new Float32Array(tokens * count); // [tokens, negatives]
+  for (let i = 0; i < tokens; i++) {
+    for (let j = 0; j < count; j++) {
+      if (negativeIds[j] === inputs.targets[i]) {
+        collisions[i * count + j] = COLLISION_LOGIT_BIAS;
+      }
+    }
+  }
+  const negatives = model.outputEmbeddings(tf.tensor1d(negativeIds, 'int32')); // [negatives, d]
+  const negativeLogits = tf.add(tf.mul(matMul2d(inputs.hidden, tf.transpose(negatives)), scale), tf.tensor2d(collisions, [tokens, count])); // [tokens, negatives]
+  const logits = tf.concat([tf.reshape(positiveLogits, [tokens, 1]), negativeLogits], 1) as tf.Tensor2D; // [tokens, 1 + negatives]
+  return tf.mean(tf.sub(logSumExp(logits), positiveLogits));
+}
+
+/** Uniform id in 1..itemCount other than `excluded` (any id when the catalogue has one item). */
+function drawOtherThan(excluded: number, itemCount: number, random: SeededRandom): number {
+  if (itemCount < 2) {
+    return 1;
+  }
+  let id = excluded;
+  while (id === excluded) {
+    id = 1 + random.nextInt(itemCount);
+  }
+  return id;
+}
