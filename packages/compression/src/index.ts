@@ -4,6 +4,7 @@ export * from './storage/float32-storage';
 export * from './storage/concat-storage';
 export * from './storage/float16-storage';
 export * from './storage/quantized-storage';
+export * from './storage/low-rank-storage';
 export { FLOAT16_MAX, float16BitsToNumber, float32ToFloat16Bits, roundToFloat16 } from './storage/float16';
 export { formatShape } from './messages';
 export * from './logger';
@@ -24,5 +25,24 @@ export { SnapKVStrategy, poolAlongPositions, SNAPKV_POOLINGS, type SnapKVOptions
 export * from './strategies/pyramidkv';
 export * from './strategies/uniform-quantization';
 export * from './strategies/kivi';
+export * from './strategies/intactkv';
+export * from './strategies/chain';
+export * from './strategies/window-global';
+export { MergingStrategy, readHeadTokens, type HeadTokens, type HeadLocation, type MergedEntries } from './strategies/merging-strategy';
+export * from './strategies/cam-merge';
+export * from './strategies/svd';
+export { KMeansStrategy, clusterKeys, type KMeansOptions } from './strategies/kmeans';
 export * from './strategies/index';
+export { GpuKernels } from './kernels/gpu-kernels';
+export {
+  accumulateScoresReference,
+  dequantizeReference,
+  groupOfIndex,
+  groupParameters,
+  groupRangesReference,
+  packCodes,
+  quantizeCodesReference,
+  type GroupParameters,
+  type GroupRanges,
+} from './kernels/reference';
 export { createRandomCache, createSyntheticStats, type RandomCacheOptions } from './testing/random-cache';

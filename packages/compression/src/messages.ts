@@ -75,3 +75,8 @@ export function windowExceedsBudgetWarning(id: string, window: number, budget: n
 export function shortObservationWindowWarning(id: string, requested: number, available: number): string {
   return `${id}: window = ${requested} was requested but the attention statistics hold ${available} window queries; using ${available}. Record a larger observation window during prefill.`;
 }
+
+/** Warning when IntActKV has no attention statistics and falls back to the oldest tokens as pivots. */
+export function pivotsWithoutStatsWarning(id: string, pivots: number): string {
+  return `${id}: context.stats is null, so the ${pivots} oldest token(s) of each head are kept in float32 as pivots; record attention statistics during prefill to choose pivots by attention.`;
+}

@@ -35,3 +35,42 @@ export class DatasetNotFoundError extends Error {
     super(message);
   }
 }
+
+/**
+ * A dataset cache that cannot be used: `'missing'`, `'corrupt'` (not a cache, truncated or a
+ * failed checksum) or `'stale'` (another format version, or source files that changed).
+ */
+export class DatasetCacheError extends Error {
+  override readonly name = 'DatasetCacheError';
+
+  /**
+   * @param message - The full message, with the file and what to do.
+   * @param path - Path of the cache file.
+   * @param reason - Why the cache was rejected.
+   */
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly reason: 'missing' | 'corrupt' | 'stale',
+  ) {
+    super(message);
+  }
+}
+
+/** A failed or unverifiable download; the message gives the URL and the folder to unpack into. */
+export class DatasetDownloadError extends Error {
+  override readonly name = 'DatasetDownloadError';
+
+  /**
+   * @param message - The full message, with the manual download instructions.
+   * @param datasetId - Id of the dataset being downloaded.
+   * @param url - URL of the archive.
+   */
+  constructor(
+    message: string,
+    readonly datasetId: string,
+    readonly url: string,
+  ) {
+    super(message);
+  }
+}

@@ -2,7 +2,9 @@ import { DataFormatError } from './errors';
 import { InteractionLogBuilder, type InteractionLog } from './interaction-log';
 import {
   emptyFile,
+  emptyId,
   invalidId,
+  invalidLabel,
   invalidNumber,
   malformedLine,
   tooFewFields,
@@ -12,7 +14,7 @@ import {
 import { isWhitespace, parseDecimal, parseId, readLines, type FileReadSummary } from './text-reader';
 
 /** Meaning of one column of a delimited interaction file. */
-export type ColumnKind = 'user' | 'item' | 'rating' | 'timestamp' | 'ignore';
+export type ColumnKind = 'user' | 'item' | 'rating' | 'timestamp' | 'label' | 'ignore';
 
 /** A file with one interaction per line and a fixed list of separated columns. */
 export interface DelimitedFormat {
@@ -26,7 +28,46 @@ export interface DelimitedFormat {
   hasHeader: boolean;
   /** The expected format in words, quoted by errors about malformed lines. */
   description: string;
+  /**
+   * Kind of the user and item ids: `'integer'` (non-negative, at most 15 digits) or `'string'`
+   * (any non-empty text, kept verbatim). Default value: `'integer'`.
+   */
+  idType?: 'integer' | 'string';
 }
+
+/** MovieLens-10M `ratings.dat`: `UserID::MovieID::Rating::Timestamp`, no header, half-star ratings. */
+export const MOVIELENS_10M_RATINGS_FORMAT: DelimitedFormat = {
+  name: 'movielens-10m-ratings',
+  separator: '::',
+  columns: ['user', 'item', 'rating', 'timestamp'],
+  hasHeader: false,
+  description: 'one rating per line as UserID::MovieID::Rating::Timestamp with integer ids, no header (MovieLens-10M ratings.dat)',
+};
+
+/**
+ * MovieLens-20M, 25M and 32M `ratings.csv`: header `userId,movieId,rating,timestamp`, then one
+ * rating per line.
+ */
+export const MOVIELENS_CSV_RATINGS_FORMAT: DelimitedFormat = {
+  name: 'movielens-ratings-csv',
+  separator: ',',
+  columns: ['user', 'item', 'rating', 'timestamp'],
+  hasHeader: true,
+  description: 'a header userId,movieId,rating,timestamp, then one rating per line with integer ids (MovieLens-20M/25M/32M ratings.csv)',
+};
+
+/**
+ * Amazon review ratings of 2014 (`ratings_<Category>.csv`): `user,item,rating,timestamp`, no
+ * header, string ids such as `A2SUAM1J3GNN3B` and ASINs such as `0000013714`.
+ */
+export const AMAZON_RATINGS_FORMAT: DelimitedFormat = {
+  name: 'amazon-ratings-csv',
+  separator: ',',
+  columns: ['user', 'item', 'rating', 'timestamp'],
+  hasHeader: false,
+  description: 'one rating per line as user,item,rating,timestamp with string ids, no header (Amazon 2014 ratings_<Category>.csv)',
+  idType: 'string',
+};
 
 /** MovieLens-100K `u.data`: `user_id \t item_id \t rating \t timestamp`, no header. */
 export const MOVIELENS_100K_FORMAT: DelimitedFormat = {
@@ -88,6 +129,8 @@ export async function parseDelimitedFile(path: string, format: DelimitedFormat, 
   const itemColumn = format.columns.indexOf('item');
   const ratingColumn = format.columns.indexOf('rating');
   const timestampColumn = format.columns.indexOf('timestamp');
+  const labelColumn = format.columns.indexOf('label');
+  const stringIds = format.idType === 'string';
   if (userColumn < 0 || itemColumn < 0 || format.separator.length === 0) {
     throw new RangeError(
       `parseDelimitedFile: invalid format '${format.name}': expected a non-empty separator and both a 'user' and an 'item' column, received separator ${JSON.stringify(format.separator)} and columns [${format.columns.join(', ')}].`,
@@ -97,8 +140,14 @@ export async function parseDelimitedFile(path: string, format: DelimitedFormat, 
   const fieldCount = format.columns.length;
   const fieldStarts = new Int32Array(fieldCount); // [columns]
   const fieldEnds = new Int32Array(fieldCount); // [columns]
-  const builder = new InteractionLogBuilder(timestampColumn >= 0, ratingColumn >= 0);
+  const builder = new InteractionLogBuilder(timestampColumn >= 0, ratingColumn >= 0, 1 << 16, labelColumn >= 0);
   let headerPending = format.hasHeader;
+
+  // The line being parsed, so that one `fail` closure serves every line without a per-line allocation.
+  const current: { bytes: Buffer; start: number; end: number; lineNumber: number } = { bytes: Buffer.alloc(0), start: 0, end: 0, lineNumber: 0 };
+  const fail = (problem: string): never => {
+    throw lineError(path, current.lineNumber, problem, format.description, current.bytes, current.start, current.end);
+  };
 
   // Parse each line into one row.
   const file = await readLines(path, datasetId, (bytes, start, end, lineNumber) => {
@@ -106,21 +155,14 @@ export async function parseDelimitedFile(path: string, format: DelimitedFormat, 
       headerPending = false;
       return;
     }
-    const fail = (problem: string): never => {
-      throw lineError(path, lineNumber, problem, format.description, bytes, start, end);
-    };
+    current.bytes = bytes;
+    current.start = start;
+    current.end = end;
+    current.lineNumber = lineNumber;
     const found = splitBySeparator(bytes, start, end, separator, fieldStarts, fieldEnds);
     if (found !== fieldCount) {
       const other = found === 1 ? otherSeparator(bytes, start, end, format.separator) : null;
       fail(other === null ? wrongFieldCount(fieldCount, found) : wrongSeparator(other, separatorName(format.separator)));
-    }
-    const user = parseId(bytes, fieldStarts[userColumn], fieldEnds[userColumn]);
-    if (user < 0) {
-      fail(invalidId('user id', text(bytes, fieldStarts[userColumn], fieldEnds[userColumn])));
-    }
-    const item = parseId(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn]);
-    if (item < 0) {
-      fail(invalidId('item id', text(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn])));
     }
     const timestamp = timestampColumn < 0 ? 0 : parseDecimal(bytes, fieldStarts[timestampColumn], fieldEnds[timestampColumn]);
     if (Number.isNaN(timestamp)) {
@@ -130,7 +172,33 @@ export async function parseDelimitedFile(path: string, format: DelimitedFormat, 
     if (Number.isNaN(rating)) {
       fail(invalidNumber('rating', text(bytes, fieldStarts[ratingColumn], fieldEnds[ratingColumn])));
     }
-    builder.add(user, item, timestamp, rating);
+    const label = labelColumn < 0 ? 0 : parseDecimal(bytes, fieldStarts[labelColumn], fieldEnds[labelColumn]);
+    if (label !== 0 && label !== 1) {
+      fail(invalidLabel(text(bytes, fieldStarts[labelColumn], fieldEnds[labelColumn])));
+    }
+
+    // String ids are kept verbatim; integer ids are parsed without building strings.
+    if (stringIds) {
+      const user = text(bytes, fieldStarts[userColumn], fieldEnds[userColumn]);
+      const item = text(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn]);
+      if (user.trim() === '') {
+        fail(emptyId('user id'));
+      }
+      if (item.trim() === '') {
+        fail(emptyId('item id'));
+      }
+      builder.addKeyed(user, item, timestamp, rating, label);
+      return;
+    }
+    const user = parseId(bytes, fieldStarts[userColumn], fieldEnds[userColumn]);
+    if (user < 0) {
+      fail(invalidId('user id', text(bytes, fieldStarts[userColumn], fieldEnds[userColumn])));
+    }
+    const item = parseId(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn]);
+    if (item < 0) {
+      fail(invalidId('item id', text(bytes, fieldStarts[itemColumn], fieldEnds[itemColumn])));
+    }
+    builder.add(user, item, timestamp, rating, label);
   });
 
   // A file without rows is an error, not an empty dataset.

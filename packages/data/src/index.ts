@@ -1,11 +1,14 @@
 export * from './types';
 export * from './logger';
-export { DataFormatError, DatasetNotFoundError } from './errors';
-export { InteractionLogBuilder, type InteractionLog } from './interaction-log';
+export { DataFormatError, DatasetCacheError, DatasetDownloadError, DatasetNotFoundError } from './errors';
+export { InteractionLogBuilder, type InteractionLog, type RawId } from './interaction-log';
 export { buildSequenceDataset, type LogDescription } from './preprocess';
 export {
+  AMAZON_RATINGS_FORMAT,
   MOVIELENS_100K_FORMAT,
+  MOVIELENS_10M_RATINGS_FORMAT,
   MOVIELENS_1M_RATINGS_FORMAT,
+  MOVIELENS_CSV_RATINGS_FORMAT,
   SEQUENCE_FORMAT_DESCRIPTION,
   SEQUENCE_FORMAT_NAME,
   parseDelimitedFile,
@@ -15,7 +18,18 @@ export {
   type ParsedFile,
 } from './formats';
 export type { FileReadSummary } from './text-reader';
-export { DATASET_IDS, loadDataset, loadInteractionFile, loadSequenceFile, type FileLoadOptions } from './loaders';
+export { DATASET_IDS, loadDataset, loadInteractionFile, loadSequenceFile, type DatasetLoadOptions, type FileLoadOptions } from './loaders';
+export { DATASET_CACHE_VERSION, loadDatasetCache, saveDatasetCache } from './cache';
+export {
+  loadAmazonRatings,
+  loadDelimited,
+  loadRecBoleInter,
+  type ColumnMapping,
+  type ColumnRef,
+  type DelimitedLoadOptions,
+  type RecBoleFieldNames,
+  type RecBoleLoadOptions,
+} from './delimited-loaders';
 export {
   SYNTHETIC_GENERATOR_VERSION,
   generateSynthetic,
@@ -25,4 +39,14 @@ export {
   type SyntheticOptions,
 } from './synthetic';
 export { leaveOneOut, type EvalSplit, type LeaveOneOutSplit } from './split';
+export { sampleUsers, temporalSplit, type TemporalCut, type TemporalSplit, type UserSample } from './temporal-split';
 export { datasetStats, formatStats, type DatasetStats, type LengthStats } from './stats';
+export {
+  DATASET_ARCHIVES,
+  downloadDataset,
+  type DatasetArchive,
+  type DownloadOptions,
+  type DownloadResult,
+  type FetchFunction,
+} from './download';
+export { extractZip, readZipEntries, type ZipEntry } from './zip';

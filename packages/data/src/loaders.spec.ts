@@ -27,15 +27,17 @@ afterEach(() => {
 describe('loadDataset', () => {
   describe('dataset ids', () => {
     it('lists the accepted ids', () => {
-      expect(DATASET_IDS).toEqual(['ml-100k', 'ml-1m', 'synthetic']);
+      expect(DATASET_IDS).toEqual(['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'synthetic']);
     });
 
     it('rejects an unknown id with the accepted ones', async () => {
-      const error = await rejectionOf(loadDataset('ml-20m'));
+      const error = await rejectionOf(loadDataset('ml-50m'));
 
       expect(error).toBeInstanceOf(RangeError);
-      expect(error.message).toBe(unknownDataset('ml-20m', DATASET_IDS));
-      expect(error.message).toBe("Unknown dataset 'ml-20m'. Accepted datasets: 'ml-100k', 'ml-1m', 'synthetic'.");
+      expect(error.message).toBe(unknownDataset('ml-50m', DATASET_IDS));
+      expect(error.message).toBe(
+        "Unknown dataset 'ml-50m'. Accepted datasets: 'ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'synthetic'.",
+      );
     });
 
     it('rejects an invalid option before reading', async () => {

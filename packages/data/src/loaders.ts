@@ -1,23 +1,39 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { DatasetNotFoundError } from './errors';
+import { fileSha256, loadDatasetCache, saveDatasetCache } from './cache';
+import { DatasetCacheError, DatasetNotFoundError } from './errors';
 import {
   MOVIELENS_100K_FORMAT,
+  MOVIELENS_10M_RATINGS_FORMAT,
   MOVIELENS_1M_RATINGS_FORMAT,
+  MOVIELENS_CSV_RATINGS_FORMAT,
   SEQUENCE_FORMAT_NAME,
   parseDelimitedFile,
   parseSequenceFile,
   type DelimitedFormat,
   type ParsedFile,
 } from './formats';
-import { dataDirNotFound, dataDirNotSet, datasetFilesNotFound, stepBlankLines, stepRead, unknownDataset } from './messages';
+import {
+  cacheRebuilding,
+  cacheSourceChanged,
+  cacheUsed,
+  cacheWritten,
+  dataDirNotFound,
+  dataDirNotSet,
+  datasetFilesNotFound,
+  invalidArgument,
+  stepBlankLines,
+  stepRead,
+  unknownDataset,
+} from './messages';
 import { resolvePreprocessOptions, type ResolvedPreprocessOptions } from './options';
 import { checkRatingThreshold, preprocessLog } from './preprocess';
 import { generateSyntheticLog, type SyntheticOptions } from './synthetic';
 import type { LoadOptions, SequenceDataset } from './types';
 
 /** Ids accepted by {@link loadDataset}. */
-export const DATASET_IDS: readonly string[] = ['ml-100k', 'ml-1m', 'synthetic'];
+export const DATASET_IDS: readonly string[] = ['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'synthetic'];
 
 /** Options of the file loaders: the load options plus the dataset name to record. */
 export interface FileLoadOptions extends LoadOptions {
@@ -30,13 +46,17 @@ export interface FileLoadOptions extends LoadOptions {
  *
  * - `'ml-100k'` reads `<dataDir>/ml-100k/u.data`.
  * - `'ml-1m'` reads `<dataDir>/ml-1m/ratings.dat` when present, else `<dataDir>/ml-1m/sequences.txt`.
+ * - `'ml-10m'` reads `<dataDir>/ml-10m/ratings.dat`, or `<dataDir>/ml-10M100K/ratings.dat`, the
+ *   folder name inside the official archive.
+ * - `'ml-20m'`, `'ml-25m'` and `'ml-32m'` read `<dataDir>/<id>/ratings.csv`.
  * - `'synthetic'` generates data from `options.synthetic` and reads no files.
  *
  * Preprocessing options (thresholds, de-duplication, k-core) apply to every id, the generated
- * data included.
+ * data included. With `cacheDir`, the processed dataset is read from and written to a binary
+ * cache there.
  *
  * @param id - One of {@link DATASET_IDS}.
- * @param options - Data directory, preprocessing options, logger and generator settings.
+ * @param options - Data directory, preprocessing options, logger, generator settings and cache folder.
  * @throws RangeError for an unknown id or an invalid option.
  * @throws DatasetNotFoundError when the data directory is unset or missing, or the dataset's
  *   files are missing. The message names the path and how to get the data.
@@ -47,12 +67,15 @@ export interface FileLoadOptions extends LoadOptions {
  * const toy = await loadDataset('synthetic', { synthetic: { users: 100, seed: 3 } });
  * ```
  */
-export async function loadDataset(id: string, options: LoadOptions & { synthetic?: SyntheticOptions } = {}): Promise<SequenceDataset> {
+export async function loadDataset(id: string, options: DatasetLoadOptions = {}): Promise<SequenceDataset> {
   // Validate the id and the options before touching the file system.
   if (!DATASET_IDS.includes(id)) {
     throw new RangeError(unknownDataset(id, DATASET_IDS));
   }
   const resolved = resolvePreprocessOptions('loadDataset', options);
+  if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
+    throw new RangeError(invalidArgument('loadDataset', 'cacheDir', 'a non-empty path', options.cacheDir));
+  }
 
   // Generated data needs no directory.
   if (id === 'synthetic') {
@@ -60,19 +83,111 @@ export async function loadDataset(id: string, options: LoadOptions & { synthetic
     return preprocessLog('loadDataset', generated.log, generated.description, resolved);
   }
 
-  // MovieLens files under the data directory.
+  // MovieLens files under the data directory, read through the cache when one is given.
   const dataDir = await findDataDir(id, options.dataDir);
+  const located = await locateDataset(id, dataDir);
+  const read = (): Promise<SequenceDataset> =>
+    located.format === null
+      ? loadSequences('loadDataset', located.path, id, resolved, { dataDir })
+      : loadWithFormat('loadDataset', located.path, located.format, id, resolved, { dataDir });
+  if (options.cacheDir === undefined) {
+    return read();
+  }
+  return readThroughCache(id, located.path, options.cacheDir, resolved, read);
+}
+
+/** Options of {@link loadDataset}. */
+export interface DatasetLoadOptions extends LoadOptions {
+  /** Generator settings for `'synthetic'`; ignored by the other ids. */
+  synthetic?: SyntheticOptions;
+  /**
+   * Folder of binary caches of processed datasets (see {@link saveDatasetCache}). When set, a
+   * cache with the same dataset, data file and preprocessing options is read instead of the
+   * text file, after checking that the file's size and SHA-256 still match, and a missing,
+   * stale or corrupt cache is rebuilt. `'synthetic'` is never cached. Default value: no cache.
+   */
+  cacheDir?: string;
+}
+
+/** Finds the file of a dataset id and its format; `format` is `null` for the sequence format. */
+async function locateDataset(id: string, dataDir: string): Promise<{ path: string; format: DelimitedFormat | null }> {
   if (id === 'ml-100k') {
-    const path = join(dataDir, 'ml-100k', 'u.data');
-    await requireOneOf(id, dataDir, [path]);
-    return loadDelimited('loadDataset', path, MOVIELENS_100K_FORMAT, id, resolved, { dataDir });
+    const path = await requireOneOf(id, dataDir, [join(dataDir, 'ml-100k', 'u.data')]);
+    return { path, format: MOVIELENS_100K_FORMAT };
+  }
+  if (id === 'ml-10m') {
+    const path = await requireOneOf(id, dataDir, [join(dataDir, 'ml-10m', 'ratings.dat'), join(dataDir, 'ml-10M100K', 'ratings.dat')]);
+    return { path, format: MOVIELENS_10M_RATINGS_FORMAT };
+  }
+  if (id !== 'ml-1m') {
+    const path = await requireOneOf(id, dataDir, [join(dataDir, id, 'ratings.csv')]);
+    return { path, format: MOVIELENS_CSV_RATINGS_FORMAT };
   }
   const ratingsPath = join(dataDir, 'ml-1m', 'ratings.dat');
   const sequencesPath = join(dataDir, 'ml-1m', 'sequences.txt');
   const path = await requireOneOf(id, dataDir, [ratingsPath, sequencesPath]);
-  return path === ratingsPath
-    ? loadDelimited('loadDataset', path, MOVIELENS_1M_RATINGS_FORMAT, id, resolved, { dataDir })
-    : loadSequences('loadDataset', path, id, resolved, { dataDir });
+  return { path, format: path === ratingsPath ? MOVIELENS_1M_RATINGS_FORMAT : null };
+}
+
+/**
+ * Returns the cached dataset when the cache is valid and its source file is unchanged;
+ * otherwise runs `read` and writes its result to the cache.
+ */
+async function readThroughCache(
+  id: string,
+  sourcePath: string,
+  cacheDir: string,
+  options: ResolvedPreprocessOptions,
+  read: () => Promise<SequenceDataset>,
+): Promise<SequenceDataset> {
+  // One cache file per dataset, source file and preprocessing options.
+  const key = JSON.stringify({
+    id,
+    sourcePath,
+    minItemInteractions: options.minItemInteractions,
+    minUserInteractions: options.minUserInteractions,
+    ratingThreshold: options.ratingThreshold,
+    dedupe: options.dedupe,
+  });
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const cachePath = join(resolve(cacheDir), `${id}-${digest}.mallocds`);
+
+  // Use the cache when it is intact and its source is unchanged.
+  try {
+    const cached = await loadDatasetCache(cachePath);
+    await checkSourceUnchanged(cachePath, sourcePath, cached);
+    options.logger.info(`${id}: ${cacheUsed(cachePath)}`);
+    return cached;
+  } catch (error) {
+    if (!(error instanceof DatasetCacheError)) {
+      throw error;
+    }
+    if (error.reason !== 'missing') {
+      options.logger.warn(cacheRebuilding(error.message));
+    }
+  }
+
+  // Rebuild and store.
+  const dataset = await read();
+  await saveDatasetCache(dataset, cachePath);
+  options.logger.info(`${id}: ${cacheWritten(cachePath)}`);
+  return dataset;
+}
+
+/** @throws DatasetCacheError (`'stale'`) when the source file's path, size or SHA-256 differ from the cached ones. */
+async function checkSourceUnchanged(cachePath: string, sourcePath: string, cached: SequenceDataset): Promise<void> {
+  const files = cached.source.files;
+  if (files.length !== 1 || files[0] !== sourcePath) {
+    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `the cache was built from ${files.join(', ')}`), cachePath, 'stale');
+  }
+  const size = (await stat(sourcePath)).size;
+  if (size !== cached.source.params.fileBytes) {
+    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `${size} bytes, cached ${String(cached.source.params.fileBytes)}`), cachePath, 'stale');
+  }
+  const sha256 = await fileSha256(sourcePath);
+  if (sha256 !== cached.source.params.sha256) {
+    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `SHA-256 ${sha256}, cached ${String(cached.source.params.sha256)}`), cachePath, 'stale');
+  }
 }
 
 /**
@@ -91,7 +206,7 @@ export async function loadDataset(id: string, options: LoadOptions & { synthetic
  */
 export async function loadInteractionFile(path: string, format: DelimitedFormat, options: FileLoadOptions = {}): Promise<SequenceDataset> {
   const resolved = resolvePreprocessOptions('loadInteractionFile', options);
-  return loadDelimited('loadInteractionFile', resolve(path), format, options.name ?? basename(path), resolved, {});
+  return loadWithFormat('loadInteractionFile', resolve(path), format, options.name ?? basename(path), resolved, {});
 }
 
 /**
@@ -113,7 +228,8 @@ export async function loadSequenceFile(path: string, options: FileLoadOptions = 
   return loadSequences('loadSequenceFile', resolve(path), options.name ?? basename(path), resolved, {});
 }
 
-async function loadDelimited(
+/** Loads a file of a known format; `where` names the public function in error messages. */
+export async function loadWithFormat(
   where: string,
   path: string,
   format: DelimitedFormat,
@@ -162,7 +278,7 @@ function finishFile(
 }
 
 /** Resolves the data directory from the option or `MALLOC_DATA_DIR` and checks that it exists. */
-async function findDataDir(datasetId: string, option: string | undefined): Promise<string> {
+export async function findDataDir(datasetId: string, option: string | undefined): Promise<string> {
   const configured = option ?? process.env.MALLOC_DATA_DIR ?? '';
   if (configured === '') {
     throw new DatasetNotFoundError(dataDirNotSet(datasetId), datasetId, []);

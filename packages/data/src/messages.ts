@@ -36,8 +36,28 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+export function missingHeaderColumn(where: string, argument: string, name: string, header: readonly string[]): string {
+  return `${where}: invalid ${argument}: expected one of the header columns ${list(header)}, received ${JSON.stringify(name)}.`;
+}
+
+export function recBoleIdNotToken(where: string, field: string, type: string): string {
+  return `${where}: invalid field '${field}': expected type 'token' for a user or item id, received '${type}'.`;
+}
+
+export function recBoleInvalidHeader(file: string, field: string, header: string): string {
+  return `Invalid data in ${file} at line 1: invalid header field ${quoteText(field)}. Expected tab-separated name:type fields such as user_id:token item_id:token timestamp:float. Line text: ${quoteText(header)}.`;
+}
+
+export function noTimestamps(where: string, name: string): string {
+  return `${where}: invalid dataset '${name}': expected timestamps, received a dataset without them. A time cut needs a source with timestamps.`;
+}
+
 export function ratingThresholdWithoutRatings(where: string, format: string): string {
   return `${where}: invalid ratingThreshold: the ${format} format has no ratings, so no threshold can apply. Remove ratingThreshold or use a source with ratings.`;
+}
+
+export function mixedIdKinds(existing: string, requested: string): string {
+  return `InteractionLogBuilder: invalid row: the builder holds ${existing} ids, so a row with ${requested} ids cannot be added. Use add() for integer ids or addKeyed() for string ids, not both.`;
 }
 
 // Malformed input.
@@ -68,6 +88,14 @@ export function wrongSeparator(found: string, expected: string): string {
 
 export function invalidId(column: string, text: string): string {
   return `invalid ${column} ${quoteText(text)}: ids must be non-negative integers of at most 15 digits`;
+}
+
+export function invalidLabel(text: string): string {
+  return `invalid label ${quoteText(text)}: expected 0 or 1`;
+}
+
+export function emptyId(column: string): string {
+  return `empty ${column}: string ids must contain at least one character other than spaces`;
 }
 
 export function invalidNumber(column: string, text: string): string {
@@ -145,4 +173,110 @@ export function stepKCore(minUser: number, minItem: number, removed: number, pas
 
 export function stepRemap(users: number, items: number, interactions: number, usersRemoved: number, itemsRemoved: number): string {
   return `remapped ids in ascending raw order: ${users} users, ${items} items (ids 1..${items}, 0 is padding), ${interactions} interactions; ${usersRemoved} users and ${itemsRemoved} items removed in total`;
+}
+
+export function stepSample(count: number, from: number, seed: number): string {
+  return `sampled ${count} of ${from} users with seed ${seed}; item ids unchanged`;
+}
+
+// Dataset cache.
+
+const REBUILD = 'Delete the file, or load the dataset without the cache, so that it is rebuilt.';
+
+export function cacheNotFound(path: string): string {
+  return `Dataset cache not found: ${path}.`;
+}
+
+export function cacheUnknownFile(path: string): string {
+  return `Invalid dataset cache ${path}: the file does not start with MALLOCDS, so it is not a dataset cache. ${REBUILD}`;
+}
+
+export function cacheVersionMismatch(path: string, found: number, expected: number): string {
+  return `Stale dataset cache ${path}: it has format version ${found}, but this reader expects version ${expected}. ${REBUILD}`;
+}
+
+export function cacheTruncated(path: string): string {
+  return `Corrupt dataset cache ${path}: the file is shorter than its header says, so it was truncated. ${REBUILD}`;
+}
+
+export function cacheChecksumMismatch(path: string): string {
+  return `Corrupt dataset cache ${path}: the SHA-256 checksum of the content does not match the one stored at the end of the file. ${REBUILD}`;
+}
+
+export function cacheSourceChanged(path: string, file: string, detail: string): string {
+  return `Stale dataset cache ${path}: the source file ${file} changed since the cache was written (${detail}). ${REBUILD}`;
+}
+
+export function cacheRebuilding(problem: string): string {
+  return `${problem} Rebuilding it from the source files.`;
+}
+
+export function cacheUsed(path: string): string {
+  return `read the processed dataset from the cache ${path}`;
+}
+
+export function cacheWritten(path: string): string {
+  return `wrote the processed dataset to the cache ${path}`;
+}
+
+// Zip archives.
+
+export function zipInvalid(path: string, problem: string): string {
+  return `Invalid zip archive ${path}: ${problem}.`;
+}
+
+export function zipUnsupported(path: string, feature: string): string {
+  return `Unsupported zip archive ${path}: this reader does not support ${feature}. Unpack the archive with another tool.`;
+}
+
+export function zipUnsafePath(path: string, entry: string, targetDir: string): string {
+  return `Rejected zip archive ${path}: the entry ${JSON.stringify(entry)} would be written outside ${targetDir}. Nothing was extracted.`;
+}
+
+export function zipCrcMismatch(path: string, entry: string, expectedCrc: number, foundCrc: number, expectedBytes: number, foundBytes: number): string {
+  const hex = (value: number): string => value.toString(16).padStart(8, '0');
+  return `Corrupt zip archive ${path}: the entry '${entry}' decompressed to ${foundBytes} bytes with CRC-32 ${hex(foundCrc)}, expected ${expectedBytes} bytes with CRC-32 ${hex(expectedCrc)}.`;
+}
+
+// Downloads.
+
+/** Tells how to download and place an archive by hand. */
+export function manualDownload(url: string, dataDir: string): string {
+  return `Download ${url} by hand and unpack it into ${dataDir}/ (the archive contains the dataset folder).`;
+}
+
+export function unknownDownload(datasetId: string, accepted: readonly string[]): string {
+  return `downloadDataset: unknown dataset '${datasetId}'. Datasets that can be downloaded: ${list(accepted)}.`;
+}
+
+export function downloadFailed(datasetId: string, url: string, reason: string, dataDir: string): string {
+  return `Download of '${datasetId}' from ${url} failed: ${reason}. ${manualDownload(url, dataDir)}`;
+}
+
+export function downloadHttpStatus(datasetId: string, url: string, status: number, statusText: string, dataDir: string): string {
+  return `Download of '${datasetId}' from ${url} failed with HTTP status ${status}${statusText === '' ? '' : ` ${statusText}`}. ${manualDownload(url, dataDir)}`;
+}
+
+export function downloadSizeMismatch(datasetId: string, url: string, expected: number, received: number, dataDir: string): string {
+  return `Download of '${datasetId}' from ${url} is invalid: expected ${expected} bytes, received ${received}. The file was deleted. ${manualDownload(url, dataDir)}`;
+}
+
+export function downloadChecksumMismatch(datasetId: string, url: string, expected: string, received: string, dataDir: string): string {
+  return `Download of '${datasetId}' from ${url} is invalid: expected MD5 ${expected}, received ${received}. The file was deleted. ${manualDownload(url, dataDir)}`;
+}
+
+export function downloadUnpackFailed(datasetId: string, url: string, reason: string, dataDir: string): string {
+  return `Unpacking '${datasetId}' failed: ${reason} Nothing was kept. ${manualDownload(url, dataDir)}`;
+}
+
+export function downloadSkipped(datasetId: string, path: string): string {
+  return `${datasetId}: ${path} already exists, so nothing was downloaded; pass force: true to download again`;
+}
+
+export function downloadVerified(datasetId: string, bytes: number, md5: string): string {
+  return `${datasetId}: downloaded ${bytes} bytes, MD5 ${md5}`;
+}
+
+export function downloadUnpacked(datasetId: string, files: number, dataDir: string): string {
+  return `${datasetId}: unpacked ${files} files into ${dataDir}`;
 }

@@ -1,4 +1,4 @@
-import type { InteractionLog } from './interaction-log';
+import type { InteractionLog, RawId } from './interaction-log';
 import {
   emptyDataset,
   ratingThresholdWithoutRatings,
@@ -291,7 +291,7 @@ function applyKCore(
   }
 }
 
-type CsrArrays = Pick<SequenceDataset, 'userCount' | 'itemCount' | 'offsets' | 'items' | 'timestamps' | 'ratings' | 'rawUserIds' | 'rawItemIds'>;
+type CsrArrays = Pick<SequenceDataset, 'userCount' | 'itemCount' | 'offsets' | 'items' | 'timestamps' | 'ratings' | 'labels' | 'rawUserIds' | 'rawItemIds'>;
 
 /** Renumbers surviving users and items in ascending raw order and writes the CSR arrays. */
 function remapToCsr(log: InteractionLog, grouped: GroupedRows, alive: Uint8Array): CsrArrays {
@@ -326,6 +326,8 @@ function remapToCsr(log: InteractionLog, grouped: GroupedRows, alive: Uint8Array
   const items = new Int32Array(total); // [interactions]
   const timestamps = log.timestamps === null ? null : new Float64Array(total); // [interactions]
   const ratings = log.ratings === null ? null : new Float32Array(total); // [interactions]
+  const sourceLabels = log.labels ?? null;
+  const labels = sourceLabels === null ? null : new Uint8Array(total); // [interactions]
   keptUsers.forEach((user, index) => {
     let target = offsets[index];
     for (let k = starts[user]; k < starts[user + 1]; k++) {
@@ -340,6 +342,9 @@ function remapToCsr(log: InteractionLog, grouped: GroupedRows, alive: Uint8Array
       if (ratings !== null) {
         ratings[target] = (log.ratings as Float32Array)[row];
       }
+      if (labels !== null) {
+        labels[target] = (sourceLabels as Uint8Array)[row];
+      }
       target++;
     }
   });
@@ -351,18 +356,31 @@ function remapToCsr(log: InteractionLog, grouped: GroupedRows, alive: Uint8Array
     items,
     timestamps,
     ratings,
+    labels,
     rawUserIds: keptUsers.map((user) => String(log.rawUserIds[user])),
     rawItemIds: ['', ...keptItems.map((item) => String(log.rawItemIds[item]))],
   };
 }
 
-/** Provisional indices that pass `keep`, sorted by raw id (raw ids are distinct). */
-function ascendingByRawId(rawIds: readonly number[], keep: (index: number) => boolean): number[] {
+/**
+ * Provisional indices that pass `keep`, sorted by raw id (raw ids are distinct). Numbers, and
+ * strings that are all canonical integers (`'7'`, not `'007'`), sort numerically; any other
+ * strings sort by UTF-16 code units, as `Array.prototype.sort` does.
+ */
+function ascendingByRawId(rawIds: readonly RawId[], keep: (index: number) => boolean): number[] {
   const indices: number[] = [];
   for (let index = 0; index < rawIds.length; index++) {
     if (keep(index)) {
       indices.push(index);
     }
   }
-  return indices.sort((a, b) => rawIds[a] - rawIds[b]);
+  if (rawIds.every((id) => typeof id === 'number' || CANONICAL_INTEGER.test(id))) {
+    const numeric = rawIds.map(Number); // [provisional ids]
+    return indices.sort((a, b) => numeric[a] - numeric[b]);
+  }
+  const text = rawIds.map(String); // [provisional ids]
+  return indices.sort((a, b) => (text[a] < text[b] ? -1 : text[a] > text[b] ? 1 : 0));
 }
+
+/** A decimal integer without leading zeros, of at most 15 digits, so that it is exact as a number. */
+const CANONICAL_INTEGER = /^(0|[1-9][0-9]{0,14})$/;

@@ -55,6 +55,11 @@ export interface SequenceDataset {
   timestamps: Float64Array | null;
   /** Ratings, `[interactions]`; `null` when the source has none. */
   ratings: Float32Array | null;
+  /**
+   * Binary label (0 or 1) of each interaction, `[interactions]`, for click-through logs with a
+   * label column; `null` or absent when the source has none. Labels never filter rows.
+   */
+  labels?: Uint8Array | null;
   /** Raw id of each internal user index, `[userCount]`. */
   rawUserIds: string[];
   /** Raw id of each internal item id, `[itemCount + 1]`; entry 0 is `''` (padding). */

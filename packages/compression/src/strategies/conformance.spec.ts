@@ -1,15 +1,16 @@
 // Conformance suite over every registry entry, at easy and hard budgets. Each entry must keep
 // the documented number of tokens and exactly its top-scored tokens, with ties to the lower
 // index. It must leave its input untouched, be deterministic, and report the bytes it stores.
-import { keptPositions, naiveTopK, snapshotCache } from '../__fixtures__/helpers';
+import { appendRandomTokens, keptPositions, naiveTopK, snapshotCache } from '../__fixtures__/helpers';
 import { keptTokenCount } from '../budget';
-import { cacheBytes, headPositions, type HeadCache, type KVCache } from '../kv-cache';
+import { cacheBytes, createEmptyCache, headPositions, type HeadCache, type KVCache } from '../kv-cache';
 import { silentLogger } from '../logger';
 import { float16BitsToNumber } from '../storage/float16';
 import { Float32Storage } from '../storage/float32-storage';
 import { QuantizedStorage, quantizedStorageBytes, type QuantizationAxis, type QuantizationBits } from '../storage/quantized-storage';
 import { storageBytes, type TensorStorage } from '../storage/tensor-storage';
 import type { AttentionStats, CompressionContext } from '../strategy';
+import { compressStreaming } from '../streaming';
 import { createRandomCache, createSyntheticStats } from '../testing/random-cache';
 import { createStrategy, listMethods, type MethodInfo } from './index';
 import { pyramidBudgets } from './pyramidkv';
@@ -20,7 +21,10 @@ const kvHeads = 2;
 const dKey = 5;
 const dValue = 3;
 
-const tokenMethods = listMethods().filter((method) => (method.parameters ?? []).some((parameter) => parameter.name === 'compressionRatio'));
+const tokenMethods = listMethods().filter((method) => method.family === 'token-pruning');
+const combinedMethods = listMethods().filter((method) => method.granularity === 'combined');
+const mergingMethods = listMethods().filter((method) => method.family === 'token-merging');
+const lowRankMethods = listMethods().filter((method) => method.granularity === 'low-rank');
 const precisionMethods = listMethods().filter((method) => method.granularity === 'precision');
 
 /** Parameters for a run: the ratio, plus a window that fits the small fixtures. */
@@ -158,6 +162,214 @@ describe.each(tokenMethods.map((method) => [method.id, method] as const))('%s co
   });
 });
 
+describe.each(mergingMethods.map((method) => [method.id, method] as const))('%s conformance', (_id, method) => {
+  const len = 23;
+  const cache = createRandomCache({ layers, kvHeads, len, dKey, dValue, seed: 17, withTimestamps: true });
+  const context: CompressionContext = { stats: createSyntheticStats(cache, { windowSize: 4, seed: 18 }), logger: silentLogger };
+  const before = snapshotCache(cache);
+
+  it('returns the input unchanged at ratio 0', () => {
+    expect(createStrategy(method.id, { compressionRatio: 0 }).compress(cache, context)).toBe(cache);
+  });
+
+  describe.each([0.2, 0.8])('at ratio %f', (ratio) => {
+    const compressed = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+    const kept = keptTokenCount(len, ratio);
+
+    it('keeps the documented entry count with weights that sum to the history', () => {
+      for (const layer of compressed.layers) {
+        expect(layer.heads).toHaveLength(kvHeads);
+        for (const head of layer.heads) {
+          expect([head.keys.rows, head.values.rows, head.keys.cols, head.values.cols, head.timestamps?.length, head.weights?.length]).toEqual([kept, kept, dKey, dValue, kept, kept]);
+          expect(Array.from(head.weights ?? []).reduce((sum, weight) => sum + weight, 0)).toBe(len);
+        }
+      }
+    });
+
+    it('keeps ascending input positions and their timestamps', () => {
+      compressed.layers.forEach((layer, l) => {
+        layer.heads.forEach((head, h) => {
+          const positions = Array.from(headPositions(head));
+          expect(positions.every((position, i) => i === 0 || position > positions[i - 1])).toBe(true);
+          positions.forEach((position, i) => {
+            expect(head.timestamps?.[i]).toBe(cache.layers[l].heads[h].timestamps?.[position]);
+          });
+        });
+      });
+    });
+
+    it('reports the bytes it stores', () => {
+      const expected = compressed.layers.reduce((sum, layer) => sum + layer.heads.reduce((headSum, head) => headSum + expectedHeadBytes(head) + head.keys.rows * 4, 0), 0);
+      expect(cacheBytes(compressed)).toBe(expected);
+    });
+
+    it('is deterministic', () => {
+      const again = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+      expect(snapshotCache(again)).toEqual(snapshotCache(compressed));
+    });
+
+    it('compresses to an absolute budget', () => {
+      const strategy = createStrategy(method.id, { compressionRatio: ratio }) as unknown as { compressToTokens(cache: KVCache, context: CompressionContext, maxTokens: number): KVCache };
+      const merged = strategy.compressToTokens(cache, context, 5);
+      expect(merged.layers.map((layer) => layer.heads.map((head) => head.keys.rows))).toEqual(Array.from({ length: layers }, () => Array<number>(kvHeads).fill(5)));
+    });
+  });
+
+  it('stays within budget when streaming', () => {
+    // 30 single-token appends under a budget of 5: 5 entries per head whose weights sum to 30.
+    const streamed = compressStreaming({
+      strategy: createStrategy(method.id, { compressionRatio: 0.5 }),
+      cache: createEmptyCache(layers, kvHeads, dKey, dValue, true),
+      chunks: Array.from({ length: 30 }, (_, i) => i),
+      append: (current, chunk) => {
+        const grown = appendRandomTokens(current, 1, 100 + chunk);
+        return { cache: grown, stats: createSyntheticStats(grown, { windowSize: 4, seed: chunk }) };
+      },
+      maxTokens: 5,
+    });
+    for (const layer of streamed.layers) {
+      for (const head of layer.heads) {
+        expect(head.keys.rows).toBe(5);
+        expect(Array.from(head.weights ?? []).reduce((sum, weight) => sum + weight, 0)).toBe(30);
+        expect(headPositions(head)[4]).toBe(29);
+      }
+    }
+  });
+
+  it('never empties a short history', () => {
+    const short = createRandomCache({ layers, kvHeads, len: 2, dKey, dValue, seed: 2 });
+    const shortContext: CompressionContext = { stats: createSyntheticStats(short, { windowSize: 4, seed: 2 }), logger: silentLogger };
+    const merged = createStrategy(method.id, { compressionRatio: 0.9 }).compress(short, shortContext);
+    expect(merged.layers.every((layer) => layer.heads.every((head) => head.keys.rows === 1 && head.weights?.[0] === 2))).toBe(true);
+  });
+
+  it('does not mutate its input', () => {
+    expect(snapshotCache(cache)).toEqual(before);
+  });
+});
+
+describe.each(lowRankMethods.map((method) => [method.id, method] as const))('%s conformance', (_id, method) => {
+  const len = 40;
+  const wide = 8;
+  const cache = createRandomCache({ layers, kvHeads, len, dKey: wide, dValue: wide, seed: 19, withTimestamps: true });
+  const context: CompressionContext = { stats: null, logger: silentLogger };
+  const before = snapshotCache(cache);
+
+  it('returns the input unchanged at ratio 0', () => {
+    expect(createStrategy(method.id, { compressionRatio: 0 }).compress(cache, context)).toBe(cache);
+  });
+
+  describe.each([0.2, 0.5, 0.8])('at ratio %f', (ratio) => {
+    const compressed = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+    const rank = Math.max(1, Math.round(wide * (1 - ratio)));
+    const factored = 4 * rank * (len + wide) < 4 * len * wide;
+
+    it('keeps every token and its metadata', () => {
+      compressed.layers.forEach((layer, l) => {
+        layer.heads.forEach((head, h) => {
+          const source = cache.layers[l].heads[h];
+          expect([head.keys.rows, head.values.rows, head.keys.cols, head.values.cols]).toEqual([len, len, wide, wide]);
+          expect(head.timestamps).toBe(source.timestamps);
+          expect(head.positions).toBe(source.positions);
+        });
+      });
+    });
+
+    it('reports the bytes of the factors', () => {
+      // Factors take 4 · rank · (len + dHead) B per block, unless that is not smaller than float32.
+      const blockBytes = factored ? 4 * rank * (len + wide) : 4 * len * wide;
+      expect(cacheBytes(compressed)).toBe(layers * kvHeads * (2 * blockBytes + len * 8));
+    });
+
+    it('is deterministic', () => {
+      const again = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+      expect(snapshotCache(again)).toEqual(snapshotCache(compressed));
+    });
+  });
+
+  it('does not mutate its input', () => {
+    expect(snapshotCache(cache)).toEqual(before);
+  });
+});
+
+/**
+ * Bytes of the keys or values of one head of `rows` float32 rows after a precision method
+ * with its defaults, from the analytical formulas.
+ */
+function precisionStorageBytes(precisionId: string, rows: number, cols: number, isKey: boolean): number {
+  const params = createStrategy(precisionId, {}).params;
+  const bits = params.bits as QuantizationBits;
+  const groupSize = params.groupSize as number;
+  if (precisionId === 'kivi') {
+    const residual = params.residual as number;
+    const quantizedRows = isKey ? Math.floor(Math.max(0, rows - residual) / groupSize) * groupSize : Math.max(0, rows - residual);
+    return blockBytes(quantizedRows, rows, cols, bits, groupSize, isKey ? 'per-channel' : 'per-token');
+  }
+  return blockBytes(rows, rows, cols, bits, groupSize, params.axis as QuantizationAxis);
+}
+
+describe.each(combinedMethods.map((method) => [method.id, method] as const))('%s conformance', (_id, method) => {
+  const len = 60;
+  const [pruningId, precisionId] = method.id.split('+');
+  const cache = createRandomCache({ layers, kvHeads, len, dKey, dValue, seed: 13, withTimestamps: true });
+  const context: CompressionContext = { stats: createSyntheticStats(cache, { windowSize: 16, seed: 14 }), logger: silentLogger };
+  const before = snapshotCache(cache);
+
+  describe.each([0, 0.2, 0.8])('at ratio %f', (ratio) => {
+    const compressed = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+    const pruned = createStrategy(pruningId, { compressionRatio: ratio }).compress(cache, context);
+
+    it('keeps the tokens that its pruning part keeps', () => {
+      expect(keptPositions(compressed)).toEqual(keptPositions(pruned));
+      compressed.layers.forEach((layer, l) => {
+        layer.heads.forEach((head, h) => {
+          expect([head.keys.rows, head.values.rows]).toEqual([keptTokenCount(len, ratio), keptTokenCount(len, ratio)]);
+          expect(head.timestamps).toEqual(pruned.layers[l].heads[h].timestamps);
+        });
+      });
+    });
+
+    it('reports the bytes of the analytical formula', () => {
+      let expected = 0;
+      for (const layer of compressed.layers) {
+        for (const head of layer.heads) {
+          const rows = head.keys.rows;
+          const positionBytes = head.positions === null ? 0 : rows * 4;
+          expected += precisionStorageBytes(precisionId, rows, dKey, true) + precisionStorageBytes(precisionId, rows, dValue, false) + positionBytes + rows * 8;
+        }
+      }
+      expect(cacheBytes(compressed)).toBe(expected);
+    });
+
+    it('decodes the kept rows within half a scale', () => {
+      compressed.layers.forEach((layer, l) => {
+        layer.heads.forEach((head, h) => {
+          const source = pruned.layers[l].heads[h];
+          for (const [stored, original] of [[head.keys, source.keys], [head.values, source.values]] as const) {
+            const decoded = stored.decode();
+            const reference = original.decode();
+            let error = 0;
+            for (let i = 0; i < decoded.length; i++) {
+              error = Math.max(error, Math.abs(decoded[i] - reference[i]));
+            }
+            // Numbers lie in (−1.5, 1.5): zero-point rounding adds at most 1.5 · 2^-11.
+            expect(error).toBeLessThanOrEqual(largestScale(stored) / 2 + 1.5 * 2 ** -11);
+          }
+        });
+      });
+    });
+
+    it('is deterministic', () => {
+      const again = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+      expect(snapshotCache(again)).toEqual(snapshotCache(compressed));
+    });
+  });
+
+  it('does not mutate its input', () => {
+    expect(snapshotCache(cache)).toEqual(before);
+  });
+});
+
 /** Bytes of one quantised-or-float32 block from the analytical formulas. */
 function blockBytes(quantizedRows: number, totalRows: number, cols: number, bits: QuantizationBits, groupSize: number, axis: QuantizationAxis): number {
   const quantized = quantizedRows === 0 ? 0 : quantizedStorageBytes(quantizedRows, cols, { bits, groupSize, axis });
@@ -207,6 +419,11 @@ describe.each(precisionMethods.map((method) => [method.id, method] as const))('%
       const valueRows = Math.max(0, len - residual);
       keyBytes = blockBytes(keyRows, len, dKey, bits, groupSize, 'per-channel');
       valueBytes = blockBytes(valueRows, len, dValue, bits, groupSize, 'per-token');
+    } else if (method.id === 'intactkv') {
+      // Without statistics the pivots are the oldest rows: float32, then one quantised run.
+      const pivots = strategy.params.pivots as number;
+      keyBytes = pivots * dKey * 4 + blockBytes(len - pivots, len - pivots, dKey, bits, groupSize, 'per-token');
+      valueBytes = pivots * dValue * 4 + blockBytes(len - pivots, len - pivots, dValue, bits, groupSize, 'per-token');
     } else {
       const axis = strategy.params.axis as QuantizationAxis;
       keyBytes = blockBytes(len, len, dKey, bits, groupSize, axis);

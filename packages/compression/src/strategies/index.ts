@@ -1,16 +1,23 @@
 import { formatValue, invalidArgument, missingParameter, unknownParameter, unknownStrategy } from '../messages';
 import type { CompressionStrategy } from '../strategy';
+import { CaMMergeStrategy } from './cam-merge';
+import { ChainStrategy } from './chain';
 import { FullStrategy } from './full';
 import { H2OStrategy } from './h2o';
+import { IntactKVStrategy } from './intactkv';
 import { KiviStrategy } from './kivi';
+import { KMeansStrategy } from './kmeans';
 import { KnormStrategy } from './knorm';
 import { PyramidKVStrategy } from './pyramidkv';
 import { RandomStrategy } from './random';
+import type { TokenBudgetedStrategy } from './score-based-strategy';
 import { SnapKVStrategy, type SnapKVPooling } from './snapkv';
 import { StreamingLLMStrategy } from './streaming-llm';
+import { SvdStrategy } from './svd';
 import { TOVAStrategy } from './tova';
 import { UniformQuantizationStrategy } from './uniform-quantization';
 import { WindowStrategy } from './window';
+import { WindowGlobalStrategy } from './window-global';
 import type { QuantizationAxis, QuantizationBits } from '../storage/quantized-storage';
 
 /** Level at which a method compresses the cache, following the benchmark's taxonomy. */
@@ -98,7 +105,33 @@ function uniformQuantizationEntry(bits: QuantizationBits): StrategyEntry {
   };
 }
 
-const entries: readonly StrategyEntry[] = [
+/** Union of the inputs of two methods, in the order of the first then the second. */
+function unionOfReads(first: readonly MethodInput[], second: readonly MethodInput[]): MethodInput[] {
+  return [...first, ...second.filter((input) => !first.includes(input))];
+}
+
+/**
+ * Builds the entry of a chain: the pruning entry at the given ratio, then the precision
+ * entry with its defaults. Only `compressionRatio` is accepted, for the pruning part.
+ */
+function chainEntry(pruning: StrategyEntry, precision: StrategyEntry): StrategyEntry {
+  const id = `${pruning.describe.id}+${precision.describe.id}`;
+  return {
+    create: (params) => new ChainStrategy({ pruning: pruning.create({ compressionRatio: params.compressionRatio }) as TokenBudgetedStrategy, precision: precision.create({}), id }),
+    describe: {
+      id,
+      name: `${pruning.describe.name} + ${precision.describe.name}`,
+      granularity: 'combined',
+      family: 'pruning+quantisation',
+      needsTraining: false,
+      reads: unionOfReads(pruning.describe.reads, precision.describe.reads),
+      paper: `${pruning.describe.paper}; ${precision.describe.paper}`,
+      parameters: [compressionRatio],
+    },
+  };
+}
+
+const baseEntries: readonly StrategyEntry[] = [
   {
     create: () => new FullStrategy(),
     describe: { id: 'full', name: 'Full cache', granularity: 'reference', family: 'reference', needsTraining: false, reads: [], paper: 'Vaswani et al., NeurIPS 2017, arXiv 1706.03762', parameters: [] },
@@ -217,6 +250,110 @@ const entries: readonly StrategyEntry[] = [
       ],
     },
   },
+  {
+    create: (params) =>
+      new IntactKVStrategy({
+        bits: params.bits as QuantizationBits | undefined,
+        groupSize: params.groupSize as number | undefined,
+        pivots: params.pivots as number | undefined,
+        sinks: params.sinks as number | undefined,
+      }),
+    describe: {
+      id: 'intactkv',
+      name: 'IntactKV',
+      granularity: 'precision',
+      family: 'quantisation',
+      needsTraining: false,
+      reads: ['keys', 'values', 'accumulated-attention', 'positions'],
+      paper: 'Liu et al., Findings of ACL 2024, arXiv 2403.01241',
+      parameters: [
+        { name: 'bits', type: 'integer', required: false, defaultValue: 4, values: [2, 4, 8], description: 'Bits per code of the tokens that are not pivots.' },
+        { name: 'groupSize', type: 'integer', required: false, defaultValue: 32, description: 'Channels per quantisation group of one token, ≥ 1.' },
+        { name: 'pivots', type: 'integer', required: false, defaultValue: 4, description: 'Pivot tokens kept in float32 per head, sinks included, ≥ 0.' },
+        { name: 'sinks', type: 'integer', required: false, defaultValue: 1, description: 'Oldest history tokens that are always pivots, in [0, pivots].' },
+      ],
+    },
+  },
+  {
+    create: (params) => new WindowGlobalStrategy({ compressionRatio: params.compressionRatio as number, globalTokens: params.globalTokens as number | undefined }),
+    describe: {
+      id: 'window-global',
+      name: 'Window + global',
+      granularity: 'token',
+      family: 'token-pruning',
+      needsTraining: false,
+      reads: ['accumulated-attention', 'positions'],
+      paper: 'Beltagy et al., arXiv 2004.05150, 2020',
+      parameters: [compressionRatio, { name: 'globalTokens', type: 'integer', required: false, defaultValue: 4, description: 'Global tokens per head chosen by accumulated attention, ≥ 0; the rest of the budget is the recent window.' }],
+    },
+  },
+  {
+    create: (params) => new CaMMergeStrategy({ compressionRatio: params.compressionRatio as number }),
+    describe: {
+      id: 'cam-merge',
+      name: 'CaM merge',
+      granularity: 'token',
+      family: 'token-merging',
+      needsTraining: false,
+      reads: ['keys', 'values', 'accumulated-attention', 'positions'],
+      paper: 'Zhang et al., ICML 2024 (CaM); Wan et al., ICLR 2025, arXiv 2406.13035 (D2O)',
+      parameters: [compressionRatio],
+    },
+  },
+  {
+    create: (params) => new KMeansStrategy({ compressionRatio: params.compressionRatio as number, seed: params.seed as number | undefined, iterations: params.iterations as number | undefined }),
+    describe: {
+      id: 'kmeans',
+      name: 'k-means',
+      granularity: 'token',
+      family: 'token-merging',
+      needsTraining: false,
+      reads: ['keys', 'values', 'positions'],
+      paper: 'Arthur and Vassilvitskii, SODA 2007 (k-means++)',
+      parameters: [
+        compressionRatio,
+        { name: 'seed', type: 'integer', required: false, defaultValue: 0, description: 'Seed of the k-means++ initialisation, an integer in [0, 2^32 − 1].' },
+        { name: 'iterations', type: 'integer', required: false, defaultValue: 10, description: 'Lloyd iterations after the initialisation, ≥ 1.' },
+      ],
+    },
+  },
+  {
+    create: (params) => new SvdStrategy({ rank: params.rank as number | undefined, compressionRatio: params.compressionRatio as number | undefined }),
+    describe: {
+      id: 'svd',
+      name: 'Truncated SVD',
+      granularity: 'low-rank',
+      family: 'low-rank',
+      needsTraining: false,
+      reads: ['keys', 'values'],
+      paper: 'Sun et al., arXiv 2410.21465, 2024 (ShadowKV)',
+      parameters: [
+        {
+          name: 'compressionRatio',
+          type: 'number',
+          required: false,
+          description: 'Fraction of the rank removed, 0 ≤ r < 1: a block of width dHead gets rank max(1, round(dHead · (1 − r))). Not with rank.',
+        },
+        { name: 'rank', type: 'integer', required: false, description: 'Rank of every key and value block, ≥ 1; without rank and compressionRatio, max(1, ⌊dHead / 4⌋). Not with compressionRatio.' },
+      ],
+    },
+  },
+];
+
+/** Looks up an entry of {@link baseEntries} while the registry is being built. */
+function baseEntry(id: string): StrategyEntry {
+  const entry = baseEntries.find((candidate) => candidate.describe.id === id);
+  if (entry === undefined) {
+    throw new RangeError(unknownStrategy(id, baseEntries.map((candidate) => candidate.describe.id)));
+  }
+  return entry;
+}
+
+const entries: readonly StrategyEntry[] = [
+  ...baseEntries,
+  chainEntry(baseEntry('snapkv'), baseEntry('kivi')),
+  chainEntry(baseEntry('window'), baseEntry('int8')),
+  chainEntry(baseEntry('streaming-llm'), baseEntry('int4')),
 ];
 
 /**

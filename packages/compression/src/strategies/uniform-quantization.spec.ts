@@ -62,3 +62,24 @@ describe('UniformQuantizationStrategy', () => {
     expect(() => new UniformQuantizationStrategy({ bits: 5 as 4 })).toThrow(RangeError);
   });
 });
+
+describe('UniformQuantizationStrategy with kernels', () => {
+  it('stores the same bytes and codes within one of the TypeScript path', () => {
+    const cache = createRandomCache({ layers: 2, kvHeads: 1, len: 50, dKey: 16, dValue: 16, seed: 61 });
+    const kernelStrategy = new UniformQuantizationStrategy({ bits: 4, groupSize: 8, useKernels: true });
+    const withKernels = kernelStrategy.compress(cache);
+    const plain = new UniformQuantizationStrategy({ bits: 4, groupSize: 8 }).compress(cache);
+    expect(kernelStrategy.params).toEqual({ bits: 4, groupSize: 8, axis: 'per-token', useKernels: true });
+    expect(cacheBytes(withKernels)).toBe(cacheBytes(plain));
+    withKernels.layers.forEach((layer, l) => {
+      const decoded = layer.heads[0].keys.decode();
+      const expected = plain.layers[l].heads[0].keys.decode();
+      const storage = layer.heads[0].keys as QuantizedStorage;
+      expect(Array.from(storage.scales)).toEqual(Array.from((plain.layers[l].heads[0].keys as QuantizedStorage).scales));
+      for (let i = 0; i < decoded.length; i++) {
+        // Codes within one: decoded numbers within one scale (scales ≤ 2 / 15 here) of each other.
+        expect(Math.abs(decoded[i] - expected[i])).toBeLessThanOrEqual(float16BitsToNumber(storage.scales[Math.floor(i / 8)]) * 1.0001);
+      }
+    });
+  });
+});

@@ -1,3 +1,4 @@
+import type { GpuKernels } from '../kernels/gpu-kernels';
 import type { KVCache } from '../kv-cache';
 import { checkQuantizationOptions, QuantizedStorage, type QuantizationAxis, type QuantizationBits, type QuantizationOptions } from '../storage/quantized-storage';
 import type { TensorStorage } from '../storage/tensor-storage';
@@ -19,6 +20,14 @@ export interface UniformQuantizationOptions {
    * @defaultValue "per-token"
    */
   axis?: QuantizationAxis;
+  /**
+   * Quantise with the gpu.js kernels instead of the TypeScript path. Their codes can differ
+   * by one from the TypeScript path's, because the kernels compute in float32.
+   * @defaultValue false
+   */
+  useKernels?: boolean;
+  /** Kernels to use when `useKernels` is set; a new `GpuKernels` is created on first use when absent. */
+  kernels?: GpuKernels;
 }
 
 /**
@@ -32,6 +41,11 @@ export interface UniformQuantizationOptions {
  * Token metadata (positions, timestamps) is left as it is. Rows already encoded are kept;
  * only float32 rows at the end (appended since the last call) are quantised, so the
  * strategy can run after every chunk of the streaming protocol.
+ *
+ * Codes are computed by the TypeScript path of `QuantizedStorage.encode` unless
+ * `useKernels` is set. Then the gpu.js kernels of `GpuKernels` compute the group ranges and
+ * the codes: the scales and zero points are the same, and each code is within one of the
+ * TypeScript path's. `params` then records `useKernels: true`.
  *
  * @see Jacob, Kligys, Chen, Zhu, Tang, Howard, Adam, Kalenichenko, "Quantization and Training
  * of Neural Networks for Efficient Integer-Arithmetic-Only Inference", CVPR 2018, arXiv
@@ -50,6 +64,9 @@ export class UniformQuantizationStrategy implements CompressionStrategy {
   readonly params: StrategyParams;
   /** Resolved bits, group size and axis. */
   readonly quantization: QuantizationOptions;
+  /** Whether the gpu.js kernels quantise instead of the TypeScript path. */
+  readonly useKernels: boolean;
+  private kernels: GpuKernels | null;
 
   constructor(options: UniformQuantizationOptions) {
     this.quantization = checkQuantizationOptions('UniformQuantizationStrategy', {
@@ -58,23 +75,42 @@ export class UniformQuantizationStrategy implements CompressionStrategy {
       axis: options.axis ?? 'per-token',
     });
     this.id = `int${this.quantization.bits}`;
-    this.params = { ...this.quantization };
+    this.useKernels = options.useKernels === true;
+    this.kernels = options.kernels ?? null;
+    this.params = { ...this.quantization, ...(this.useKernels ? { useKernels: true } : {}) };
   }
+
 
   /** Quantises the float32 rows of every head's keys and values. */
   compress(cache: KVCache, _context?: CompressionContext): KVCache {
     const layers = cache.layers.map((layer) => ({
-      heads: layer.heads.map((head) => withStorages(head, quantizeTail(head.keys, this.quantization), quantizeTail(head.values, this.quantization))),
+      heads: layer.heads.map((head) => withStorages(head, quantizeTail(head.keys, this.quantization, this.encoder()), quantizeTail(head.values, this.quantization, this.encoder()))),
     }));
     return { layers, seenTokens: cache.seenTokens, itemIds: cache.itemIds };
   }
+
+  private encoder(): Encoder {
+    if (!this.useKernels) {
+      return (data, rows, cols, options) => QuantizedStorage.encode(data, rows, cols, options);
+    }
+    if (this.kernels === null) {
+      // Loaded on first use so that the TypeScript path never loads gpu.js.
+      const { GpuKernels: Kernels } = require('../kernels/gpu-kernels') as typeof import('../kernels/gpu-kernels');
+      this.kernels = new Kernels();
+    }
+    const kernels = this.kernels;
+    return (data, rows, cols, options) => kernels.encode(data, rows, cols, options);
+  }
 }
 
+/** Quantises a `[rows, cols]` float32 block. */
+type Encoder = (data: Float32Array, rows: number, cols: number, options: QuantizationOptions) => QuantizedStorage;
+
 /** Quantises the trailing float32 rows of a storage; returns the storage itself when there are none. */
-function quantizeTail(storage: TensorStorage, options: QuantizationOptions): TensorStorage {
+function quantizeTail(storage: TensorStorage, options: QuantizationOptions, encode: Encoder): TensorStorage {
   const { prefix, tail, tailRows, cols } = splitFloat32Tail(storage);
   if (tailRows === 0) {
     return storage;
   }
-  return joinParts([...prefix, QuantizedStorage.encode(tail, tailRows, cols, options)], cols);
+  return joinParts([...prefix, encode(tail, tailRows, cols, options)], cols);
 }
