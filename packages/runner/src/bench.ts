@@ -3,15 +3,18 @@ import { join, resolve } from 'node:path';
 import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@malloc/data';
 import { initBackend } from '@malloc/models';
 import { buildSite } from '@malloc/report';
-import { cellKey, needsAttentionStats, planCells } from './cells';
+import { cellKey, needsAttentionStats, planCells, type ExtraMethod } from './cells';
 import type { RunConfig } from './config';
 import { evaluateCells } from './evaluate';
+import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
-import { cellFailed, cellSkipped, formatSeconds, unknownDataset, unknownModel } from './messages';
+import { benchInterrupted, cellFailed, cellSkipped, formatSeconds, shardPlan, unknownDataset, unknownModel } from './messages';
+import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
 import { buildRow } from './rows';
 import { seededSample } from './sampling';
+import { assignShards, groupKey, type Shard } from './shard';
 import { formatSummaryTable } from './summary';
 import { MODEL_IDS, datasetFingerprint, obtainTrainedModel } from './training';
 
@@ -26,16 +29,33 @@ export interface BenchOutcome {
   summary: string;
 }
 
+/** Options of {@link runBench} besides the configuration. */
+export interface BenchOptions {
+  /** Run only this shard's (model, seed) groups; see `assignShards`. */
+  shard?: Shard;
+  /** Polled between users, training steps and groups; when set, the run stops with a RunInterruptedError. */
+  stop?: StopRequest;
+  /** Methods outside the compression registry that this run may select (for example in tests). */
+  extraMethods?: readonly ExtraMethod[];
+  /** Receives the progress of training, evaluation and the grid. */
+  progress?: ProgressReporter;
+}
+
 /**
  * Runs the grid of a resolved configuration: for each model and seed, train (or reuse) the
  * model, evaluate every (strategy, setting) cell on the test users, and append one row per cell
  * to `<out>/results.jsonl`. Cells already finished with the same configuration are skipped; a
  * failing cell is recorded with its error and the others continue.
  *
+ * With `options.shard`, only the (model, seed) groups of that shard run. When `options.stop` is
+ * set, the run stops before the next user, training step or group: rows of finished groups are
+ * kept, nothing of the interrupted group is written, and a rerun continues from there.
+ *
  * @throws RangeError for an unknown dataset, model or strategy, or a ratio outside [0, 1),
  *   before anything is trained.
+ * @throws RunInterruptedError when `options.stop` was set.
  */
-export async function runBench(config: RunConfig, logger: Logger): Promise<BenchOutcome> {
+export async function runBench(config: RunConfig, logger: Logger, options: BenchOptions = {}): Promise<BenchOutcome> {
   const startedAt = new Date();
 
   // Validate every id and setting before any work.
@@ -47,7 +67,10 @@ export async function runBench(config: RunConfig, logger: Logger): Promise<Bench
       throw new RangeError(unknownModel(model, MODEL_IDS));
     }
   }
-  const cells = planCells(config.strategies, config.compressionRatios);
+  const cells = planCells(config.strategies, config.compressionRatios, options.extraMethods);
+  const progress = options.progress ?? silentProgress;
+  const shouldStop = (): boolean => options.stop?.stopped === true;
+  const groups = options.shard === undefined ? null : new Set(assignShards(config.models, config.seeds, options.shard.count)[options.shard.index]);
 
   // Run identity, resolved config and provenance, saved before the first result.
   const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
@@ -67,6 +90,9 @@ export async function runBench(config: RunConfig, logger: Logger): Promise<Bench
   writeNewFileAtomic(join(out, 'runs', runId, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeNewFileAtomic(join(out, 'runs', runId, 'provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
   logger.info(`Run ${runId}: preset ${config.preset}, dataset ${config.dataset}, backend ${backend}, results in ${resultsPath}`);
+  if (options.shard !== undefined && groups !== null) {
+    logger.info(shardPlan(options.shard.index, options.shard.count, [...groups], config.models.length * config.seeds.length));
+  }
 
   // Data and split.
   const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
@@ -80,9 +106,18 @@ export async function runBench(config: RunConfig, logger: Logger): Promise<Bench
   const rowsWritten: ResultRow[] = [];
   let cellsSkipped = 0;
   let cellsFailed = 0;
+  const gridTotal = cells.length * (groups === null ? config.models.length * config.seeds.length : groups.size);
+  let gridDone = 0;
+  progress.start('cells', gridTotal, `grid cells of ${dataset.name}`);
 
   for (const modelId of config.models) {
     for (const seed of config.seeds) {
+      if (groups !== null && !groups.has(groupKey(modelId, seed))) {
+        continue;
+      }
+      if (shouldStop()) {
+        throw new RunInterruptedError(benchInterrupted(rowsWritten.length));
+      }
       const pending = cells.filter((cell) => !finished.has(cellKey(dataset.name, modelId, cell, seed)));
       cellsSkipped += cells.length - pending.length;
       for (const cell of cells) {
@@ -90,13 +125,32 @@ export async function runBench(config: RunConfig, logger: Logger): Promise<Bench
           logger.info(cellSkipped(cellKey(dataset.name, modelId, cell, seed)));
         }
       }
+      gridDone += cells.length - pending.length;
       if (pending.length === 0) {
+        progress.update('cells', gridDone);
         continue;
       }
 
       // Train or reuse, then evaluate every pending cell on the same users.
-      const { model, summary } = await obtainTrainedModel(config, modelId, seed, dataset, split, fingerprint, logger);
+      let trainingBarStarted = false;
+      const trained = await obtainTrainedModel(config, modelId, seed, dataset, split, fingerprint, logger, {
+        shouldStop,
+        onProgress: (step) => {
+          // A resumed training starts its bar at the first epoch it runs.
+          if (!trainingBarStarted) {
+            trainingBarStarted = true;
+            progress.start('epochs', step.epochs * step.steps, `${modelId} seed ${seed}`);
+          }
+          progress.update('epochs', (step.epoch - 1) * step.steps + step.step);
+        },
+      });
+      progress.stop('epochs');
+      const { model, summary } = trained;
       try {
+        if (shouldStop()) {
+          throw new RunInterruptedError(benchInterrupted(rowsWritten.length));
+        }
+        progress.start('users', testUsers.length, `${modelId} seed ${seed}, ${pending.length} cells`);
         logger.info(`Evaluating ${pending.length} cells of ${modelId} (seed ${seed}) on ${testUsers.length} test users`);
         const evaluation = evaluateCells({
           model,
@@ -107,7 +161,10 @@ export async function runBench(config: RunConfig, logger: Logger): Promise<Bench
           settings: config.evaluation,
           recordStats: needsAttentionStats(pending),
           logger,
+          shouldStop,
+          onUser: (done) => progress.update('users', done),
         });
+        progress.stop('users');
         logger.info(`Evaluated ${evaluation.usersEvaluated} users in ${formatSeconds(evaluation.seconds)} (${(evaluation.usersEvaluated / Math.max(evaluation.seconds, 1e-9)).toFixed(1)} users/s for ${pending.length} cells)`);
 
         // One row per cell, appended as soon as it is built.
@@ -135,11 +192,15 @@ export async function runBench(config: RunConfig, logger: Logger): Promise<Bench
             logger.warn(cellFailed(key, row.error ?? 'unknown error'));
           }
         }
+        gridDone += pending.length;
+        progress.update('cells', gridDone);
       } finally {
         model.dispose();
       }
     }
   }
+
+  progress.stop('cells');
 
   // The leaderboard site from every row of the results folder.
   let sitePath: string | null = null;

@@ -21,6 +21,17 @@ export interface CellPlan {
   method: MethodInfo;
   /** `cache`: prefill, compress, append; `recompute`: a full forward per request. */
   kind: 'cache' | 'recompute';
+  /** Factory of a method passed to `planCells` as an extra method; absent for registry methods. */
+  create?: (params: Record<string, number | string | boolean>) => CompressionStrategy;
+}
+
+/**
+ * A method that is not in the compression registry, given to one run only (for example a test
+ * strategy that throws). Its id must not be a registry id.
+ */
+export interface ExtraMethod {
+  info: MethodInfo;
+  create: (params: Record<string, number | string | boolean>) => CompressionStrategy;
 }
 
 /** All methods the runner can evaluate: the compression registry plus `recompute`. */
@@ -35,18 +46,24 @@ export function allMethods(): MethodInfo[] {
  *
  * @throws RangeError for an unknown strategy id or a ratio outside [0, 1).
  */
-export function planCells(strategies: readonly string[], ratios: readonly number[]): CellPlan[] {
+export function planCells(strategies: readonly string[], ratios: readonly number[], extraMethods: readonly ExtraMethod[] = []): CellPlan[] {
   for (const ratio of ratios) {
     if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0 || ratio >= 1) {
       throw new RangeError(invalidRatio(ratio));
     }
   }
   const methods = new Map(allMethods().map((method) => [method.id, method]));
+  const extras = new Map(extraMethods.filter((extra) => !methods.has(extra.info.id)).map((extra) => [extra.info.id, extra]));
   const cells: CellPlan[] = [];
   for (const id of strategies) {
-    const method = methods.get(id);
+    const method = methods.get(id) ?? extras.get(id)?.info;
     if (method === undefined) {
-      throw new RangeError(unknownStrategy(id, [...methods.keys()]));
+      throw new RangeError(unknownStrategy(id, [...methods.keys(), ...extras.keys()]));
+    }
+    const extra = extras.get(id);
+    if (extra !== undefined) {
+      cells.push(...planExtraCells(extra, ratios));
+      continue;
     }
     if (id === 'recompute') {
       cells.push({ strategy: id, params: {}, setting: '', declaredRatio: null, method, kind: 'recompute' });
@@ -66,9 +83,17 @@ export function planCells(strategies: readonly string[], ratios: readonly number
   return cells;
 }
 
+function planExtraCells(extra: ExtraMethod, ratios: readonly number[]): CellPlan[] {
+  const { info, create } = extra;
+  if (info.granularity === 'reference' || info.granularity === 'precision') {
+    return [{ strategy: info.id, params: {}, setting: '', declaredRatio: null, method: info, kind: 'cache', create }];
+  }
+  return ratios.map((ratio) => ({ strategy: info.id, params: { compressionRatio: ratio }, setting: `compressionRatio=${ratio}`, declaredRatio: ratio, method: info, kind: 'cache', create }));
+}
+
 /** Creates a fresh strategy instance for a cell (instances are never shared between cells). */
 export function instantiate(cell: CellPlan): CompressionStrategy {
-  return createStrategy(cell.strategy, cell.params);
+  return cell.create === undefined ? createStrategy(cell.strategy, cell.params) : cell.create(cell.params);
 }
 
 /** Key of a cell in results: `dataset__model__strategy__setting__seedN`. */

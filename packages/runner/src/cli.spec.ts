@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './cli';
 import { createMemoryLogger } from './logger';
-import { invalidRatio, unknownCommand } from './messages';
+import { invalidOption, invalidRatio, invalidShard, unknownCommand } from './messages';
 
 async function runCli(args: string[]): Promise<{ status: number; stdout: string }> {
   let stdout = '';
@@ -32,7 +32,15 @@ describe('malloc command line', () => {
   });
 
   it('rejects an unknown command naming the accepted ones', async () => {
-    await expect(runCli(['benchmark'])).rejects.toThrow(unknownCommand('benchmark', ['bench', 'report', 'data stats', 'methods']));
+    await expect(runCli(['benchmark'])).rejects.toThrow(unknownCommand('benchmark', ['bench', 'merge', 'enqueue', 'worker', 'report', 'data stats', 'methods']));
+  });
+
+  it('rejects an invalid --shard before training', async () => {
+    await expect(runCli(['bench', '--preset', 'smoke', '--out', out, '--shard', '2/2'])).rejects.toThrow(invalidShard('2/2'));
+  });
+
+  it('rejects merge without --into', async () => {
+    await expect(runCli(['merge', out])).rejects.toThrow(invalidOption('--into', '', 'the new folder that receives the merged results.jsonl'));
   });
 
   it('rejects a ratio outside [0, 1) before training', async () => {

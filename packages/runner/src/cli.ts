@@ -2,19 +2,32 @@
 import { parseArgs } from 'node:util';
 import { datasetStats, formatStats, loadDataset } from '@malloc/data';
 import { buildSite } from '@malloc/report';
-import { runBench } from './bench';
+import { runBench, type BenchOutcome } from './bench';
 import { allMethods } from './cells';
 import { readConfigFile, resolveConfig, validateConfigInput, type RunConfigInput } from './config';
 import { HELP, commandHelp } from './help';
 import { createConsoleLogger, type Logger } from './logger';
+import { INTERRUPTED_EXIT_STATUS, RunInterruptedError, installStopHandlers, type StopRequest } from './interrupt';
+import { mergeResults } from './merge';
+import { enqueueShards, runWorker } from './queue';
 import { invalidOption, unknownCommand } from './messages';
 import { formatMethodsTable } from './methods-table';
+import { createLineProgress, createTerminalProgress, type ProgressReporter } from './progress';
+import { parseShard } from './shard';
 
 /** Commands of `malloc`, in the order `--help` lists them. */
-export const COMMANDS = ['bench', 'report', 'data stats', 'methods'] as const;
+export const COMMANDS = ['bench', 'merge', 'enqueue', 'worker', 'report', 'data stats', 'methods'] as const;
 
-/** Exit status: 0 success, 1 some cells failed, 2 invalid usage or input. */
-export async function main(argv: string[], stdout: (text: string) => void, logger: Logger): Promise<number> {
+/** What the process around {@link main} provides besides output and logger. */
+export interface CliContext {
+  /** Progress of `bench`; default: none (the logger's lines only). */
+  progress?: ProgressReporter;
+  /** Stop request of `bench`; default: SIGINT and SIGTERM handlers installed for the run. */
+  stop?: StopRequest;
+}
+
+/** Exit status: 0 success, 1 some cells failed, 2 invalid usage or input, 130 interrupted. */
+export async function main(argv: string[], stdout: (text: string) => void, logger: Logger, context: CliContext = {}): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     stdout(HELP);
@@ -31,7 +44,13 @@ export async function main(argv: string[], stdout: (text: string) => void, logge
   }
   switch (command) {
     case 'bench':
-      return bench(rest, stdout, logger);
+      return bench(rest, stdout, logger, context);
+    case 'merge':
+      return merge(rest, logger);
+    case 'enqueue':
+      return enqueue(rest, logger);
+    case 'worker':
+      return worker(rest, logger, context);
     case 'report':
       return report(rest, logger);
     case 'data':
@@ -47,7 +66,7 @@ export async function main(argv: string[], stdout: (text: string) => void, logge
   }
 }
 
-async function bench(args: string[], stdout: (text: string) => void, logger: Logger): Promise<number> {
+async function bench(args: string[], stdout: (text: string) => void, logger: Logger, context: CliContext): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -66,8 +85,10 @@ async function bench(args: string[], stdout: (text: string) => void, logger: Log
       epochs: { type: 'string' },
       users: { type: 'string' },
       'no-report': { type: 'boolean' },
+      shard: { type: 'string' },
     },
   });
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
 
   // Command-line values form the highest layer of the configuration.
   const cli: Record<string, unknown> = {};
@@ -92,13 +113,71 @@ async function bench(args: string[], stdout: (text: string) => void, logger: Log
   const fileInput = values.config === undefined ? null : readConfigFile(values.config);
   const cliInput: RunConfigInput = validateConfigInput(cli, 'the command line');
   const config = resolveConfig(fileInput, cliInput);
-  const outcome = await runBench(config, logger);
+
+  // Ctrl-C stops between users, training steps or groups; finished rows stay.
+  const handlers = context.stop === undefined ? installStopHandlers(logger) : null;
+  const stop = context.stop ?? handlers?.request;
+  let outcome: BenchOutcome;
+  try {
+    outcome = await runBench(config, logger, { shard, stop, progress: context.progress });
+  } catch (error) {
+    if (error instanceof RunInterruptedError) {
+      logger.warn(error.message);
+      return INTERRUPTED_EXIT_STATUS;
+    }
+    throw error;
+  } finally {
+    handlers?.remove();
+  }
   stdout(`${outcome.summary}\n`);
   stdout(`\nResults: ${outcome.resultsPath}\n`);
   if (outcome.sitePath !== null) {
     stdout(`Site: ${outcome.sitePath}/index.html\n`);
   }
   return outcome.cellsFailed > 0 ? 1 : 0;
+}
+
+async function merge(args: string[], logger: Logger): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { into: { type: 'string' } } });
+  if (values.into === undefined) {
+    throw new RangeError(invalidOption('--into', '', 'the new folder that receives the merged results.jsonl'));
+  }
+  mergeResults(values.into, positionals, logger);
+  return 0;
+}
+
+async function enqueue(args: string[], logger: Logger): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { redis: { type: 'string' }, queue: { type: 'string' }, shards: { type: 'string' }, config: { type: 'string' }, preset: { type: 'string' } } });
+  const redis = requireOption('--redis', values.redis, 'a redis:// URL');
+  const queue = requireOption('--queue', values.queue, 'a queue name');
+  const shards = parseInteger('--shards', requireOption('--shards', values.shards, 'the number of shards'));
+  if (shards < 1) {
+    throw new RangeError(invalidOption('--shards', String(shards), 'an integer ≥ 1'));
+  }
+  const fileInput = values.config === undefined ? null : readConfigFile(values.config);
+  const cliInput: RunConfigInput = validateConfigInput(values.preset === undefined ? {} : { preset: values.preset }, 'the command line');
+  await enqueueShards({ redis, queue, shards, config: resolveConfig(fileInput, cliInput), logger });
+  return 0;
+}
+
+async function worker(args: string[], logger: Logger, context: CliContext): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { redis: { type: 'string' }, queue: { type: 'string' }, out: { type: 'string' }, 'until-drained': { type: 'boolean' } } });
+  const redis = requireOption('--redis', values.redis, 'a redis:// URL');
+  const queue = requireOption('--queue', values.queue, 'a queue name');
+  const handlers = context.stop === undefined ? installStopHandlers(logger) : null;
+  try {
+    await runWorker({ redis, queue, logger, out: values.out, stop: context.stop ?? handlers?.request, untilDrained: values['until-drained'] === true, progress: context.progress });
+  } finally {
+    handlers?.remove();
+  }
+  return (context.stop ?? handlers?.request)?.stopped === true ? INTERRUPTED_EXIT_STATUS : 0;
+}
+
+function requireOption(option: string, value: string | undefined, expected: string): string {
+  if (value === undefined || value === '') {
+    throw new RangeError(invalidOption(option, '', expected));
+  }
+  return value;
 }
 
 async function report(args: string[], logger: Logger): Promise<number> {
@@ -149,12 +228,23 @@ function parseInteger(option: string, text: string): number {
 }
 
 if (require.main === module) {
-  const logger = createConsoleLogger(process.env.MALLOC_VERBOSE === '1');
-  main(process.argv.slice(2), (text) => process.stdout.write(text), logger).then(
+  // Bars with rate and time left on a terminal; plain log lines otherwise.
+  const verbose = process.env.MALLOC_VERBOSE === '1';
+  const terminal = process.stderr.isTTY ? createTerminalProgress(process.stderr, verbose) : null;
+  const logger = terminal?.logger ?? createConsoleLogger(verbose);
+  const progress = terminal?.progress ?? createLineProgress(logger);
+
+  // bench and worker stop cleanly on a signal. The handlers stay for the life of the process,
+  // so a signal that arrives after the run has finished is harmless.
+  const command = process.argv[2];
+  const stop = command === 'bench' || command === 'worker' ? installStopHandlers(logger).request : undefined;
+  main(process.argv.slice(2), (text) => process.stdout.write(text), logger, { progress, stop }).then(
     (status) => {
+      terminal?.close();
       process.exitCode = status;
     },
     (error: unknown) => {
+      terminal?.close();
       process.stderr.write(`malloc: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = 2;
     },

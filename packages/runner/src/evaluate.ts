@@ -6,7 +6,8 @@ import type { SequentialModel } from '@malloc/models';
 import { instantiate, type CellPlan } from './cells';
 import type { EvaluationSettings } from './config';
 import type { Logger } from './logger';
-import { progressLine, warningsSuppressed } from './messages';
+import { RunInterruptedError } from './interrupt';
+import { evaluationInterrupted, progressLine, warningsSuppressed } from './messages';
 import { createOnceLogger, type OnceLogger } from './once-logger';
 
 /** Timings of one cell in milliseconds, one entry per evaluated user and phase. */
@@ -50,6 +51,10 @@ export interface EvaluateOptions {
   settings: EvaluationSettings;
   recordStats: boolean;
   logger?: Logger;
+  /** Polled before each user; when it returns true, evaluation stops with a RunInterruptedError. */
+  shouldStop?: () => boolean;
+  /** Called after each user with the count of users done and the total. */
+  onUser?: (done: number, total: number) => void;
 }
 
 /**
@@ -86,6 +91,10 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
   let lastProgress = performance.now();
   for (let n = 0; n < userIndices.length; n++) {
     const j = userIndices[n];
+    if (options.shouldStop?.() === true) {
+      throw new RunInterruptedError(evaluationInterrupted(n, userIndices.length));
+    }
+    options.onUser?.(n, userIndices.length);
 
     // Split the capped input into history and request.
     const user = split.users[j];
@@ -147,6 +156,7 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
     }
   });
 
+  options.onUser?.(userIndices.length, userIndices.length);
   const tailUsers = tail.reduce((sum, flag) => sum + flag, 0);
   return { measurements, usersEvaluated, usersSkipped, tailUsers, seconds: (performance.now() - started) / 1000 };
 }

@@ -8,12 +8,16 @@ export const HELP = `malloc — benchmark of KV-cache compression in sequential 
 
 Usage:
   malloc bench [options]                      train, compress, evaluate; append rows to <out>/results.jsonl
+  malloc merge --into DIR SHARD_DIR...        join the results of shard runs into DIR/results.jsonl
+  malloc enqueue --redis URL --queue NAME --shards N --config FILE   add one BullMQ job per shard
+  malloc worker --redis URL --queue NAME      run shard jobs from a BullMQ queue
   malloc report --results DIR --site DIR      build the leaderboard site from results
   malloc data stats --dataset ID [--data-dir DIR]   print dataset statistics
   malloc methods                              list every compression method with its taxonomy
   malloc <command> --help                     options of one command
 
-Exit status: 0 success, 1 some benchmark cells failed (recorded in results), 2 invalid usage or input.
+Exit status: 0 success, 1 some benchmark cells failed (recorded in results), 2 invalid usage or input,
+130 interrupted by SIGINT or SIGTERM (finished rows are kept; rerun to continue).
 `;
 
 const BENCH_HELP = `malloc bench [options]
@@ -37,8 +41,42 @@ Options:
   --epochs N           maximum training epochs (default: preset's; quick: 12)
   --users N            evaluate a fixed seeded sample of N test users (default: all)
   --no-report          do not build the site into <out>/site
+  --shard I/N          run only shard I (0-based) of N: the (model, seed) groups numbered g with
+                       g mod N = I, in configuration order (models outer, seeds inner)
+
+Ctrl-C (SIGINT) or SIGTERM stops before the next test user, training step or (model, seed) group and
+exits with status 130; rows already written are kept and a rerun continues. A second signal stops at
+once (training resumes from its last epoch checkpoint).
 
 Set MALLOC_VERBOSE=1 for debug lines.
+`;
+
+const MERGE_HELP = `malloc merge --into DIR SHARD_DIR [SHARD_DIR ...]
+
+Joins the results.jsonl of shard runs (their --out folders, or the files themselves) into the new
+file DIR/results.jsonl. All rows must have the same configuration hash. Per cell the ok row is
+kept; two rows of one cell must agree on everything except run id, provenance, latencies and
+training time, otherwise the merge stops and names both files and lines. Nothing is written then.
+`;
+
+const ENQUEUE_HELP = `malloc enqueue --redis URL --queue NAME --shards N [--config FILE] [--preset ID]
+
+Resolves the configuration (defaults < preset < config file) and adds N jobs { config, shard: 'I/N' }
+to the BullMQ queue NAME. Job ids come from the configuration and the shard, so enqueuing the same
+configuration again adds no duplicate while the queue keeps the first jobs. Each job is tried up to
+3 times.
+  --redis URL    redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss:// (TLS); the password may instead
+                 come from REDIS_PASSWORD and is never logged
+`;
+
+const WORKER_HELP = `malloc worker --redis URL --queue NAME [--out DIR] [--until-drained]
+
+Takes shard jobs from the BullMQ queue NAME one at a time and runs each as 'malloc bench --shard I/N'
+would. Failed cells are recorded as rows and the job still completes; a job that throws is retried.
+  --redis URL       as for 'malloc enqueue'
+  --out DIR         results folder of this worker, replacing the jobs' out (default: the jobs' out)
+  --until-drained   exit when the queue has no waiting job instead of waiting for more
+Ctrl-C or SIGTERM stops the current job cleanly (it is retried later) and exits with status 130.
 `;
 
 const REPORT_HELP = `malloc report --results DIR [--results DIR ...] --site DIR
@@ -63,6 +101,6 @@ it reads and its paper.
 
 /** Usage of one command; falls back to the top-level usage for an unknown name. */
 export function commandHelp(command: string): string {
-  const pages: Record<string, string> = { bench: BENCH_HELP, report: REPORT_HELP, 'data stats': DATA_STATS_HELP, methods: METHODS_HELP };
+  const pages: Record<string, string> = { bench: BENCH_HELP, merge: MERGE_HELP, enqueue: ENQUEUE_HELP, worker: WORKER_HELP, report: REPORT_HELP, 'data stats': DATA_STATS_HELP, methods: METHODS_HELP };
   return pages[command] ?? HELP;
 }

@@ -83,3 +83,67 @@ export function warningsSuppressed(strategy: string, setting: string, count: num
 export function noUserEvaluated(usersSkipped: number): string {
   return `No test user was evaluated (${usersSkipped} skipped because their input is not longer than the request). Lower evaluation.requestLength or use a dataset with longer histories.`;
 }
+
+export function invalidShard(text: string): string {
+  return `Invalid value '${text}' for --shard: expected I/N with integers 0 ≤ I < N, for example 0/4 for the first of four shards (I is 0-based).`;
+}
+
+export function shardPlan(index: number, count: number, groups: readonly string[], total: number): string {
+  return `Shard ${index}/${count}: ${groups.length} of ${total} (model, seed) groups${groups.length === 0 ? ' (nothing to do: use fewer shards than groups)' : `: ${groups.join(', ')}`}`;
+}
+
+export function runInterrupted(signal: string): string {
+  return `Received ${signal}: stopping before the next test user, training step or (model, seed) group. Rows already written are kept and nothing partial is written; rerun the same command to continue. Send the signal again to stop at once.`;
+}
+
+export function benchInterrupted(rowsWritten: number): string {
+  return `Run interrupted after writing ${rowsWritten} rows. Rerun the same command to finish the remaining cells.`;
+}
+
+export function mergeTargetExists(path: string): string {
+  return `Cannot merge into '${path}': the file already exists. Pass a new --into folder.`;
+}
+
+export function mergeNoInputs(): string {
+  return 'Missing shard folders: pass one or more folders (or results.jsonl files) after --into DIR.';
+}
+
+export function mergeInputMissing(path: string): string {
+  return `Cannot merge '${path}': the file does not exist. Pass the --out folder of a shard or its results.jsonl.`;
+}
+
+export function mergeConfigMismatch(first: string, firstHash: string, second: string, secondHash: string): string {
+  return `Cannot merge rows of different configurations: ${first} has configuration hash ${firstHash} but ${second} has ${secondHash}. Merge only shards of the same configuration.`;
+}
+
+export function mergeConflict(cellKey: string, first: string, second: string, fields: readonly string[]): string {
+  return `Cannot merge cell ${cellKey}: ${first} and ${second} differ in ${fields.join(', ')}. Remove the wrong row or rerun that shard into a new folder.`;
+}
+
+export function evaluationInterrupted(done: number, total: number): string {
+  return `Evaluation stopped after ${done} of ${total} users; no row of this (model, seed) group was written.`;
+}
+
+export function trainingInterrupted(model: string, seed: number, epoch: number, step: number, steps: number): string {
+  return `Training of ${model} (seed ${seed}) stopped at step ${step}/${steps} of epoch ${epoch}; the next run resumes from the last finished epoch checkpoint.`;
+}
+
+export function invalidRedisUrl(url: string): string {
+  return `Invalid value for --redis: expected redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://..., received '${url}'. The password may instead come from REDIS_PASSWORD.`;
+}
+
+export function invalidShardJob(jobId: string, problem: string): string {
+  return `Invalid shard job ${jobId}: ${problem}. A shard job is { config, shard: 'I/N' }, as 'malloc enqueue' creates it.`;
+}
+
+export function shardJobFinished(jobId: string, shard: string, rows: number, failed: number): string {
+  return `Shard job ${jobId} (shard ${shard}) finished: ${rows} rows written, ${failed} cells failed${failed > 0 ? ' (recorded as failed rows in results.jsonl)' : ''}.`;
+}
+
+export function shardJobFailed(jobId: string, shard: string, reason: string): string {
+  return `Shard job ${jobId} (shard ${shard}) failed: ${reason}`;
+}
+
+export function redisUnreachable(display: string, seconds: number, reason: string): string {
+  return `Cannot connect to Redis at ${display} within ${seconds} s: ${reason}. Check the host, the port and the password (in the URL or REDIS_PASSWORD).`;
+}

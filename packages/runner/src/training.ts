@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LeaveOneOutSplit, SequenceDataset } from '@malloc/data';
 import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
-import { createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainResult } from '@malloc/models';
+import { createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
 import type { RunConfig } from './config';
 import type { Logger } from './logger';
-import { unknownModel } from './messages';
+import { RunInterruptedError } from './interrupt';
+import { trainingInterrupted, unknownModel } from './messages';
 import { hashJson } from './provenance';
 import { seededSample } from './sampling';
 
@@ -21,6 +22,14 @@ export interface TrainingSummary {
   bestValidation: number | null;
   seconds: number;
   lastTokensPerSecond: number | null;
+}
+
+/** Optional callbacks of {@link obtainTrainedModel}. */
+export interface TrainingHooks {
+  /** Polled after each training step; when it returns true, training stops with a RunInterruptedError. */
+  shouldStop?: () => boolean;
+  /** Called after each training step. */
+  onProgress?: (progress: TrainProgress) => void;
 }
 
 /** SHA-256 over a dataset's sequences: changes whenever the processed data changes. */
@@ -47,6 +56,7 @@ export async function obtainTrainedModel(
   split: LeaveOneOutSplit,
   fingerprint: string,
   logger: Logger,
+  hooks: TrainingHooks = {},
 ): Promise<{ model: SequentialModel; summary: TrainingSummary }> {
   if (!MODEL_IDS.includes(modelId)) {
     throw new RangeError(unknownModel(modelId, MODEL_IDS));
@@ -83,6 +93,13 @@ export async function obtainTrainedModel(
       checkpointDir: join(folder, 'train'),
       logger,
       validate: (candidate) => validationNdcg(candidate, dataset, split, validationUsers),
+      onProgress: (progress) => {
+        // The epoch checkpoints already written let the next run resume from the last epoch.
+        if (hooks.shouldStop?.() === true) {
+          throw new RunInterruptedError(trainingInterrupted(modelId, seed, progress.epoch, progress.step, progress.steps));
+        }
+        hooks.onProgress?.(progress);
+      },
     },
   );
   await saveCheckpoint(model, finalDir, { dataFingerprint: fingerprint, modelId, seed, bestEpoch: result.bestEpoch });
