@@ -99,3 +99,22 @@ describe('runBench on the smoke preset', () => {
     expect(logger.lines.some((line) => line.includes('Reusing trained sasrec'))).toBe(true);
   });
 });
+
+describe('runBench with HSTU', () => {
+  jest.setTimeout(240_000);
+
+  it('gives full and recompute the same accuracy', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'malloc-bench-hstu-'));
+    const config = smokeConfig(out, { models: ['hstu'], strategies: ['full', 'recompute', 'window'], compressionRatios: [0.5], report: false });
+
+    const outcome = await runBench(config, createMemoryLogger());
+    const rows = outcome.rowsWritten;
+    const full = rows.find((row) => row.strategy === 'full');
+    const recompute = rows.find((row) => row.strategy === 'recompute');
+
+    expect(rows.map((row) => row.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(rows.map((row) => row.model)).toEqual(['hstu', 'hstu', 'hstu']);
+    expect(recompute?.metrics).toEqual(full?.metrics);
+    expect(rows.find((row) => row.strategy === 'window')?.compressionRatio).toBeGreaterThanOrEqual(2);
+  });
+});

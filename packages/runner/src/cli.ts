@@ -8,7 +8,9 @@ import { readConfigFile, resolveConfig, validateConfigInput, type RunConfigInput
 import { HELP, commandHelp } from './help';
 import { createConsoleLogger, type Logger } from './logger';
 import { INTERRUPTED_EXIT_STATUS, RunInterruptedError, installStopHandlers, type StopRequest } from './interrupt';
+import { dataDownloadCommand } from './data-download';
 import { mergeResults } from './merge';
+import { planCommand } from './plan';
 import { enqueueShards, runWorker } from './queue';
 import { invalidOption, unknownCommand } from './messages';
 import { formatMethodsTable } from './methods-table';
@@ -16,7 +18,7 @@ import { createLineProgress, createTerminalProgress, type ProgressReporter } fro
 import { parseShard } from './shard';
 
 /** Commands of `malloc`, in the order `--help` lists them. */
-export const COMMANDS = ['bench', 'merge', 'enqueue', 'worker', 'report', 'data stats', 'methods'] as const;
+export const COMMANDS = ['bench', 'merge', 'enqueue', 'worker', 'report', 'data stats', 'data download', 'methods', 'plan'] as const;
 
 /** What the process around {@link main} provides besides output and logger. */
 export interface CliContext {
@@ -54,10 +56,15 @@ export async function main(argv: string[], stdout: (text: string) => void, logge
     case 'report':
       return report(rest, logger);
     case 'data':
+      if (rest[0] === 'download') {
+        return dataDownloadCommand(rest.slice(1), stdout, logger);
+      }
       if (rest[0] !== 'stats') {
         throw new RangeError(unknownCommand(`data ${rest[0] ?? ''}`.trim(), COMMANDS));
       }
       return dataStats(rest.slice(1), stdout, logger);
+    case 'plan':
+      return planCommand(rest, stdout);
     case 'methods':
       stdout(`${formatMethodsTable(allMethods())}\n`);
       return 0;

@@ -13,7 +13,10 @@ Usage:
   malloc worker --redis URL --queue NAME      run shard jobs from a BullMQ queue
   malloc report --results DIR --site DIR      build the leaderboard site from results
   malloc data stats --dataset ID [--data-dir DIR]   print dataset statistics
+  malloc data download ID --data-dir DIR      download, verify and unpack a public dataset
   malloc methods                              list every compression method with its taxonomy
+  malloc plan --users N --mean-length L [--model ID] [--method ID] [--ratio R]
+                                              total cache size and compute per request of a fleet
   malloc <command> --help                     options of one command
 
 Exit status: 0 success, 1 some benchmark cells failed (recorded in results), 2 invalid usage or input,
@@ -31,7 +34,7 @@ Options:
   --config FILE        JSON or YAML run configuration (schema: packages/runner/src/config-schema.json)
   --dataset ID         synthetic | ml-100k | ml-1m (default: ${defaults.dataset}; synthetic needs no files)
   --data-dir DIR       folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)
-  --models LIST        comma-separated model ids (default: ${defaults.models.join(',')})
+  --models LIST        comma-separated model ids: sasrec, hstu (default: ${defaults.models.join(',')})
   --strategies LIST    comma-separated strategy ids, see 'malloc methods' (default: ${defaults.strategies.join(',')})
   --ratios LIST        fractions of history tokens removed, each in [0, 1) (default: ${defaults.compressionRatios.join(',')})
   --out DIR            results folder (default: ${defaults.out})
@@ -93,6 +96,29 @@ item popularity concentration, then the preprocessing steps with their counts.
   --data-dir DIR   folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)
 `;
 
+const DATA_DOWNLOAD_HELP = `malloc data download ID --data-dir DIR [--force]
+
+Downloads a MovieLens archive from GroupLens, verifies its checksum, and unpacks it into
+DIR/<ID>/. No partial file is left behind; an archive entry that would land outside DIR is
+rejected. Offline, the error names the URL and the folder to unpack into by hand.
+  ID             ml-100k | ml-1m | ml-10m | ml-20m | ml-25m | ml-32m
+  --data-dir DIR folder of the datasets (default: $MALLOC_DATA_DIR)
+  --force        download again when the ratings file already exists
+`;
+
+const PLAN_HELP = `malloc plan --users N --mean-length L [--model ID] [--method ID] [--ratio R] [--group G]
+
+Sizes the KV cache of a fleet of users and the compute of one request, from the analytical
+bytes and MACs models (one MAC = one multiply-add of a matrix product).
+  --users N          number of users whose caches are kept (1e9 is accepted)
+  --mean-length L    mean history length in items, rounded to an integer
+  --model ID         sasrec-ml1m | hstu-ml1m | hstu-large (default: sasrec-ml1m)
+  --method ID        full (default), int8 | int4 | int2 (integer codes, fp16 scale and zero point
+                     per group), or a token method of 'malloc methods' with --ratio
+  --ratio R          fraction of history tokens a token method removes, in [0, 1)
+  --group G          group size of integer codes (default: 32)
+`;
+
 const METHODS_HELP = `malloc methods
 
 Lists every registered method: id, granularity, family, whether it needs training, the statistics
@@ -101,6 +127,6 @@ it reads and its paper.
 
 /** Usage of one command; falls back to the top-level usage for an unknown name. */
 export function commandHelp(command: string): string {
-  const pages: Record<string, string> = { bench: BENCH_HELP, merge: MERGE_HELP, enqueue: ENQUEUE_HELP, worker: WORKER_HELP, report: REPORT_HELP, 'data stats': DATA_STATS_HELP, methods: METHODS_HELP };
+  const pages: Record<string, string> = { bench: BENCH_HELP, merge: MERGE_HELP, enqueue: ENQUEUE_HELP, worker: WORKER_HELP, report: REPORT_HELP, 'data stats': DATA_STATS_HELP, 'data download': DATA_DOWNLOAD_HELP, methods: METHODS_HELP, plan: PLAN_HELP };
   return pages[command] ?? HELP;
 }

@@ -16,3 +16,4 @@ export * from './interrupt';
 export * from './progress';
 export * from './queue';
 export { main, COMMANDS, type CliContext } from './cli';
+export * from './plan';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LeaveOneOutSplit, SequenceDataset } from '@malloc/data';
 import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
-import { createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
+import { createHstu, createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
 import type { RunConfig } from './config';
 import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
@@ -11,7 +11,19 @@ import { hashJson } from './provenance';
 import { seededSample } from './sampling';
 
 /** Model ids the runner can train. */
-export const MODEL_IDS: readonly string[] = ['sasrec'];
+export const MODEL_IDS: readonly string[] = ['sasrec', 'hstu'];
+
+/**
+ * Creates an untrained model of the run's size. HSTU's per-head query/key and value widths
+ * are d / heads, as in the public HSTU configs (ML-1M: d = 50, 1 head, dqk = dv = 50).
+ */
+export function createModel(modelId: string, config: RunConfig, itemCount: number, seed: number): SequentialModel {
+  if (modelId === 'hstu') {
+    const headWidth = Math.max(1, Math.floor(config.model.hiddenSize / config.model.heads));
+    return createHstu({ itemCount, ...config.model, queryKeySize: headWidth, valueSize: headWidth }, seed);
+  }
+  return createSasRec({ itemCount, ...config.model }, seed);
+}
 
 /** Summary of the model behind a row: its checkpoint and how it was trained. */
 export interface TrainingSummary {
@@ -73,13 +85,13 @@ export async function obtainTrainedModel(
   }
 
   // Train with per-epoch checkpoints, selecting the model on the validation split only.
-  const model = createSasRec({ itemCount: dataset.itemCount, ...config.model }, seed);
+  const model = createModel(modelId, config, dataset.itemCount, seed);
   const validationUsers = seededSample(split.validation.users.length, config.training.validationUsers, config.evaluation.sampleSeed);
   const training = config.training;
   logger.info(`Training ${modelId} (seed ${seed}) on ${dataset.name}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${training.loss}`);
   const result: TrainResult = await trainModel(
     model,
-    { itemCount: dataset.itemCount, offsets: dataset.offsets, items: dataset.items, trainEnd: split.trainEnd },
+    { itemCount: dataset.itemCount, offsets: dataset.offsets, items: dataset.items, trainEnd: split.trainEnd, ...(dataset.timestamps === null ? {} : { timestamps: dataset.timestamps }) },
     {
       epochs: training.epochs,
       batchSize: training.batchSize,
