@@ -1,5 +1,5 @@
 import { createStrategy, listMethods, type CompressionStrategy, type MethodInfo } from '@malloc/compression';
-import { invalidRatio, unknownStrategy } from './messages';
+import { duplicateListEntry, invalidRatio, unknownStrategy } from './messages';
 
 /** Taxonomy entry of the `recompute` reference row, which stores only item ids. */
 export const RECOMPUTE_METHOD: MethodInfo = {
@@ -52,6 +52,8 @@ export function planCells(strategies: readonly string[], ratios: readonly number
       throw new RangeError(invalidRatio(ratio));
     }
   }
+  rejectDuplicates('--strategies', strategies);
+  rejectDuplicates('--ratios', ratios.map(String));
   const methods = new Map(allMethods().map((method) => [method.id, method]));
   const extras = new Map(extraMethods.filter((extra) => !methods.has(extra.info.id)).map((extra) => [extra.info.id, extra]));
   const cells: CellPlan[] = [];
@@ -89,6 +91,16 @@ function planExtraCells(extra: ExtraMethod, ratios: readonly number[]): CellPlan
     return [{ strategy: info.id, params: {}, setting: '', declaredRatio: null, method: info, kind: 'cache', create }];
   }
   return ratios.map((ratio) => ({ strategy: info.id, params: { compressionRatio: ratio }, setting: `compressionRatio=${ratio}`, declaredRatio: ratio, method: info, kind: 'cache', create }));
+}
+
+function rejectDuplicates(option: string, values: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) {
+      throw new RangeError(duplicateListEntry(option, value));
+    }
+    seen.add(value);
+  }
 }
 
 /** Creates a fresh strategy instance for a cell (instances are never shared between cells). */

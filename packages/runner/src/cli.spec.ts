@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS, main } from './cli';
 import { createMemoryLogger } from './logger';
-import { invalidOption, invalidRatio, invalidShard, unknownCommand } from './messages';
+import { duplicateListEntry, invalidOption, invalidRatio, invalidShard, unknownCommand } from './messages';
 
 async function runCli(args: string[]): Promise<{ status: number; stdout: string }> {
   let stdout = '';
@@ -45,6 +45,14 @@ describe('malloc command line', () => {
 
   it('rejects a ratio outside [0, 1) before training', async () => {
     await expect(runCli(['bench', '--preset', 'smoke', '--out', out, '--ratios', '0.5,1.5'])).rejects.toThrow(invalidRatio(1.5));
+  });
+
+  it('rejects a strategy listed twice', async () => {
+    await expect(runCli(['bench', '--preset', 'smoke', '--out', out, '--strategies', 'full,window,full'])).rejects.toThrow(duplicateListEntry('--strategies', 'full'));
+  });
+
+  it('rejects a ratio listed twice', async () => {
+    await expect(runCli(['bench', '--preset', 'smoke', '--out', out, '--ratios', '0.5,0.5'])).rejects.toThrow(duplicateListEntry('--ratios', '0.5'));
   });
 
   it('rejects an unknown strategy naming the accepted ones', async () => {

@@ -147,3 +147,7 @@ export function shardJobFailed(jobId: string, shard: string, reason: string): st
 export function redisUnreachable(display: string, seconds: number, reason: string): string {
   return `Cannot connect to Redis at ${display} within ${seconds} s: ${reason}. Check the host, the port and the password (in the URL or REDIS_PASSWORD).`;
 }
+
+export function duplicateListEntry(option: string, value: string): string {
+  return `Invalid ${option}: '${value}' is listed twice. List each value once; a cell is evaluated once per configuration.`;
+}
