@@ -226,11 +226,15 @@ export function appendToHead(
     grownTimestamps.set(head.timestamps);
     grownTimestamps.set(timestamps, len);
   }
+  let positionStart = 0;
+  if (contiguous) {
+    positionStart = len === 0 ? firstPosition : head.positionStart;
+  }
   return {
     keys: grownKeys,
     values: grownValues,
     positions,
-    positionStart: contiguous ? (len === 0 ? firstPosition : head.positionStart) : 0,
+    positionStart,
     timestamps: grownTimestamps,
     weights: grownWeights,
   };

@@ -58,9 +58,9 @@ export interface EvaluateOptions {
 }
 
 /**
- * Evaluates every cell on the same users with the serving protocol: the capped input is split
- * into history and request; the history is prefilled once per user; each cell compresses that
- * cache (seeing the history only), appends the request and scores the whole catalogue; the
+ * Evaluates every cell on the same users with the serving protocol. The capped input is split
+ * into history and request, and the history is prefilled once per user. Each cell compresses
+ * that cache from the history alone, appends the request and scores the whole catalogue. The
  * `recompute` cell runs one full forward pass instead. Ranking uses the documented tie policy
  * and, when `excludeHistory` is set, never ranks an item of the user's input except the target.
  */
@@ -149,7 +149,7 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
     }
   }
 
-  // Repeated per-user warnings were shown once; say how many more there were.
+  // Repeated per-user warnings were shown once; log how many more there were.
   cellLoggers.forEach((cellLogger, c) => {
     if (cellLogger.suppressed > 0) {
       logger.warn(warningsSuppressed(cells[c].strategy, cells[c].setting, cellLogger.suppressed));
@@ -188,7 +188,7 @@ function runCell(
     return scores;
   }
 
-  // Compress the prefilled cache; the strategy sees the history only.
+  // Compress the prefilled cache. The strategy gets the history only, never the request.
   samples.prefill.push(prefillMs);
   const compressStart = performance.now();
   const compressed = strategy.compress(prefilled.cache, { stats: prefilled.stats, logger });

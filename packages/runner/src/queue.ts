@@ -15,7 +15,7 @@ export interface ShardJob {
   shard: string;
 }
 
-/** What a finished shard job returns to the queue. */
+/** Result of a finished shard job, returned to the queue. */
 export interface ShardJobResult {
   rowsWritten: number;
   cellsFailed: number;
