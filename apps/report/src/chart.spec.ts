@@ -1,4 +1,4 @@
-import { HOSTILE_NAME, leaderboardFixture, toJsonl } from './__fixtures__/rows';
+import { HOSTILE_NAME, leaderboardFixture, metricsWith, okRow, toJsonl } from './__fixtures__/rows';
 import { buildLeaderboardSpec, leaderboardData, LeaderboardPoint, OKABE_ITO, paretoFront, VegaLiteSpec } from './chart';
 import { lengthMismatch, vegaLoadRejected } from './messages';
 import { renderSvg } from './render-svg';
@@ -164,5 +164,22 @@ describe('renderSvg', () => {
 
     expect(svg).toMatch(/^<svg [^>]*role="img" aria-label="Leaderboard &lt;1&gt;">/);
     expect(svg).toContain('<title>Leaderboard &lt;1&gt;</title><desc>No points.</desc>');
+  });
+});
+
+describe('leaderboardData Pareto front', () => {
+  it('leaves rows without a cache off the front', () => {
+    const rows = parseResultsText(
+      toJsonl([
+        okRow({ cellKey: 'a', strategy: 'full', protocol: 'one-shot', bytesPerUser: 80_000, metrics: metricsWith(0.2) }),
+        okRow({ cellKey: 'b', strategy: 'window', protocol: 'one-shot', bytesPerUser: 10_000, metrics: metricsWith(0.15) }),
+        okRow({ cellKey: 'c', strategy: 'recompute', protocol: 'none', bytesPerUser: 400, metrics: metricsWith(0.2) }),
+      ]),
+      '/results/pareto/results.jsonl',
+    ).rows;
+
+    const onFront = Object.fromEntries(leaderboardData(rows).points.map((point) => [point.strategy, point.pareto]));
+
+    expect(onFront).toEqual({ full: true, window: true, recompute: false });
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@malloc/data';
 import { initBackend } from '@malloc/models';
@@ -8,7 +9,7 @@ import type { RunConfig } from './config';
 import { evaluateCells } from './evaluate';
 import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
-import { benchInterrupted, cellFailed, cellSkipped, formatSeconds, shardPlan, unknownDataset, unknownModel } from './messages';
+import { benchInterrupted, cellFailed, cellSkipped, noNewRows, formatSeconds, shardPlan, unknownDataset, unknownModel } from './messages';
 import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
@@ -55,8 +56,9 @@ export interface BenchOptions {
  *   before anything is trained.
  * @throws RunInterruptedError when `options.stop` was set.
  */
-export async function runBench(config: RunConfig, logger: Logger, options: BenchOptions = {}): Promise<BenchOutcome> {
+export async function runBench(requested: RunConfig, logger: Logger, options: BenchOptions = {}): Promise<BenchOutcome> {
   const startedAt = new Date();
+  const config: RunConfig = { ...requested, out: resolve(requested.out) };
 
   // Validate every id and setting before any work.
   if (!DATASET_IDS.includes(config.dataset)) {
@@ -72,9 +74,12 @@ export async function runBench(config: RunConfig, logger: Logger, options: Bench
   const shouldStop = (): boolean => options.stop?.stopped === true;
   const groups = options.shard === undefined ? null : new Set(assignShards(config.models, config.seeds, options.shard.count)[options.shard.index]);
 
+  // Data first, so that a missing or malformed file stops the run before anything is written.
+  const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
+
   // Run identity, resolved config and provenance, saved before the first result.
   const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-  const out = resolve(config.out);
+  const out = config.out;
   const resultsPath = join(out, 'results.jsonl');
   const configHash = hashJson({ dataset: config.dataset, model: config.model, training: config.training, evaluation: config.evaluation, synthetic: config.dataset === 'synthetic' ? config.synthetic : null });
   const backend = await initBackend(config.backend, logger);
@@ -89,13 +94,12 @@ export async function runBench(config: RunConfig, logger: Logger, options: Bench
   };
   writeNewFileAtomic(join(out, 'runs', runId, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeNewFileAtomic(join(out, 'runs', runId, 'provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
+  ensureResultsFile(resultsPath);
   logger.info(`Run ${runId}: preset ${config.preset}, dataset ${config.dataset}, backend ${backend}, results in ${resultsPath}`);
   if (options.shard !== undefined && groups !== null) {
     logger.info(shardPlan(options.shard.index, options.shard.count, [...groups], config.models.length * config.seeds.length));
   }
 
-  // Data and split.
-  const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
   const split = leaveOneOut(dataset);
   const fingerprint = datasetFingerprint(dataset);
   logger.info(describeDataset(dataset, split.usersTooShort));
@@ -210,9 +214,16 @@ export async function runBench(config: RunConfig, logger: Logger, options: Bench
     logger.info(`Leaderboard site: ${join(sitePath, 'index.html')} (${site.rows} rows)`);
   }
 
-  const summary = formatSummaryTable(rowsWritten);
+  const summary = rowsWritten.length === 0 ? noNewRows(cellsSkipped) : formatSummaryTable(rowsWritten);
   logger.info(`Finished run ${runId} in ${formatSeconds((Date.now() - startedAt.getTime()) / 1000)}: ${rowsWritten.length} rows written, ${cellsSkipped} cells skipped, ${cellsFailed} failed`);
   return { runId, resultsPath, rowsWritten, cellsSkipped, cellsFailed, sitePath, summary };
+}
+
+/** Creates an empty results.jsonl when there is none, so a shard with no work still has one to merge. */
+function ensureResultsFile(path: string): void {
+  if (!existsSync(path)) {
+    appendFileSync(path, '');
+  }
 }
 
 function describeDataset(dataset: SequenceDataset, usersTooShort: number): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS, main } from './cli';
@@ -45,6 +45,17 @@ describe('malloc command line', () => {
 
   it('rejects a ratio outside [0, 1) before training', async () => {
     await expect(runCli(['bench', '--preset', 'smoke', '--out', out, '--ratios', '0.5,1.5'])).rejects.toThrow(invalidRatio(1.5));
+  });
+
+  it('runs an empty shard to a mergeable results file', async () => {
+    const shardOut = mkdtempSync(join(tmpdir(), 'malloc-empty-shard-'));
+
+    const { status, stdout } = await runCli(['bench', '--preset', 'smoke', '--backend', 'cpu', '--out', shardOut, '--shard', '1/2']);
+
+    expect(status).toBe(0);
+    expect(existsSync(join(shardOut, 'results.jsonl'))).toBe(true);
+    expect(readFileSync(join(shardOut, 'results.jsonl'), 'utf8')).toBe('');
+    expect(stdout).toContain('No new rows');
   });
 
   it('rejects a strategy listed twice', async () => {

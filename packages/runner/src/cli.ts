@@ -203,7 +203,9 @@ async function report(args: string[], logger: Logger): Promise<number> {
 
 async function dataStats(args: string[], stdout: (text: string) => void, logger: Logger): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: { dataset: { type: 'string' }, 'data-dir': { type: 'string' } } });
-  const dataset = await loadDataset(values.dataset ?? 'synthetic', { dataDir: values['data-dir'], logger });
+  // The preprocessing steps are printed on stdout below, so only warnings go to the log.
+  const quiet: Logger = { warn: (message) => logger.warn(message), info: () => undefined, debug: (message) => logger.debug(message) };
+  const dataset = await loadDataset(values.dataset ?? 'synthetic', { dataDir: values['data-dir'], logger: quiet });
   stdout(`${formatStats(datasetStats(dataset))}\n`);
   for (const step of dataset.report.steps) {
     stdout(`${step}\n`);
@@ -234,7 +236,8 @@ function parseInteger(option: string, text: string): number {
   return value;
 }
 
-if (require.main === module) {
+/** Runs the `malloc` process: arguments from argv, output to stdout, logs to stderr. */
+export function runCli(): void {
   // Bars with rate and time left on a terminal; plain log lines otherwise.
   const verbose = process.env.MALLOC_VERBOSE === '1';
   const terminal = process.stderr.isTTY ? createTerminalProgress(process.stderr, verbose) : null;
@@ -256,4 +259,8 @@ if (require.main === module) {
       process.exitCode = 2;
     },
   );
+}
+
+if (require.main === module) {
+  runCli();
 }

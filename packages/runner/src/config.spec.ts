@@ -44,9 +44,19 @@ describe('validateConfigInput', () => {
     const run = (): unknown => validateConfigInput({ training: { epochs: 0, optimiser: 'sgd' }, backend: 'gpu' }, 'test input');
 
     expect(run).toThrow(TypeError);
-    expect(run).toThrow(/training: must NOT have additional properties 'optimiser'/);
+    expect(run).toThrow(/training: must NOT have additional properties 'optimiser' \(valid keys: epochs, batchSize/);
     expect(run).toThrow(/training\.epochs: must be >= 1/);
     expect(run).toThrow(/backend: must be equal to one of the allowed values \(auto, tensorflow, wasm, cpu\)/);
+  });
+});
+
+describe('config key hints', () => {
+  it('names the config key of a command-line option', () => {
+    expect(() => validateConfigInput({ ratios: [0.5] }, 'test input')).toThrow(/'ratios' \(the config key is 'compressionRatios'\)/);
+  });
+
+  it('suggests a near-miss key', () => {
+    expect(() => validateConfigInput({ strategis: ['full'] }, 'test input')).toThrow(/'strategis' \(did you mean 'strategies'\?\)/);
   });
 });
 

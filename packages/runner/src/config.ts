@@ -131,11 +131,44 @@ export function validateConfigInput(input: unknown, source: string): RunConfigIn
   }
   const problems = (validateInput.errors ?? []).map((error) => {
     const path = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.');
-    const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
+    const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'${keyHint(String(error.params.additionalProperty), error.instancePath)}` : '';
     const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : '';
     return `${path}: ${error.message ?? 'is invalid'}${extra}${allowed}`;
   });
   throw new TypeError(invalidConfig(source, problems));
+}
+
+/** Config keys of the command-line options whose names differ, for "did you mean" hints. */
+const CLI_OPTION_KEYS: Readonly<Record<string, string>> = {
+  ratios: 'compressionRatios',
+  seed: 'seeds',
+  'data-dir': 'dataDir',
+  users: 'evaluation.maxUsers',
+  epochs: 'training.epochs',
+  'no-report': 'report',
+};
+
+/** Suggests the right key for an unknown one: a command-line name, or a near-miss of a valid key. */
+function keyHint(key: string, instancePath: string): string {
+  if (instancePath === '' && Object.hasOwn(CLI_OPTION_KEYS, key)) {
+    return ` (the config key is '${CLI_OPTION_KEYS[key]}')`;
+  }
+  const section = instancePath === '' ? configSchema : (configSchema.properties as Record<string, { properties?: object }>)[instancePath.slice(1)];
+  const valid = Object.keys(section?.properties ?? {});
+  const near = valid.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
+  return near === undefined ? ` (valid keys: ${valid.join(', ')})` : ` (did you mean '${near}'?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DATASET_IDS } from '@malloc/data';
 import { DEFAULT_CONFIG } from './config';
 import { PRESET_IDS } from './presets';
 
@@ -32,7 +33,7 @@ defaults < preset < --config file < these options.
 Options:
   --preset ID          ${PRESET_IDS.join(' | ')} (default: ${defaults.preset})
   --config FILE        JSON or YAML run configuration (schema: packages/runner/src/config-schema.json)
-  --dataset ID         synthetic | ml-100k | ml-1m (default: ${defaults.dataset}; synthetic needs no files)
+  --dataset ID         ${DATASET_IDS.join(' | ')} (default: ${defaults.dataset}; synthetic needs no files)
   --data-dir DIR       folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)
   --models LIST        comma-separated model ids: sasrec, hstu (default: ${defaults.models.join(',')})
   --strategies LIST    comma-separated strategy ids, see 'malloc methods' (default: ${defaults.strategies.join(',')})
@@ -92,7 +93,7 @@ const DATA_STATS_HELP = `malloc data stats --dataset ID [--data-dir DIR]
 
 Prints users, items, interactions, sequence length (min, mean, median, p90, max; in items) and
 item popularity concentration, then the preprocessing steps with their counts.
-  --dataset ID     synthetic | ml-100k | ml-1m (default: synthetic)
+  --dataset ID     ${DATASET_IDS.join(' | ')} (default: synthetic)
   --data-dir DIR   folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)
 `;
 

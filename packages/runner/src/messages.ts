@@ -151,3 +151,7 @@ export function redisUnreachable(display: string, seconds: number, reason: strin
 export function duplicateListEntry(option: string, value: string): string {
   return `Invalid ${option}: '${value}' is listed twice. List each value once; a cell is evaluated once per configuration.`;
 }
+
+export function noNewRows(cellsSkipped: number): string {
+  return `No new rows were written. ${cellsSkipped} cells of this configuration were already in results.jsonl and were skipped; 'malloc report' shows them.`;
+}

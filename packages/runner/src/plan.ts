@@ -70,8 +70,8 @@ export function planCommand(args: string[], stdout: (text: string) => void): num
     },
   });
   const request: PlanRequest = {
-    users: requiredNumber('--users', values.users, 'a number of users, for example 1e9'),
-    meanLength: Math.round(requiredNumber('--mean-length', values['mean-length'], 'the mean history length in items, for example 2000')),
+    users: requiredNumber('--users', values.users, 'a number of users ≥ 0, for example 1e9'),
+    meanLength: Math.round(requiredNumber('--mean-length', values['mean-length'], 'the mean history length in items ≥ 0, for example 2000')),
     model: values.model ?? 'sasrec-ml1m',
     ...(values.method === undefined ? {} : { method: values.method }),
     ...(values.ratio === undefined ? {} : { ratio: requiredNumber('--ratio', values.ratio, 'a fraction in [0, 1)') }),
@@ -83,7 +83,7 @@ export function planCommand(args: string[], stdout: (text: string) => void): num
 
 function requiredNumber(option: string, text: string | undefined, expected: string): number {
   const value = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) {
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value) || value < 0) {
     throw new RangeError(invalidOption(option, text ?? '', expected));
   }
   return value;
