@@ -148,7 +148,7 @@ export function leaderboardData(rows: readonly ResultRow[]): LeaderboardData {
 
   // Mark the Pareto front of each dataset among rows that keep a cache. A row without one
   // (protocol `none`, such as recompute) stores only item ids but pays a full forward pass per
-  // request, so on a bytes axis it would dominate every cache; it is plotted, never on the front.
+  // request, so on a bytes axis it would dominate every cache. It is plotted but never on the front.
   const pareto = new Array<boolean>(plotted.length).fill(false);
   for (const dataset of new Set(plotted.map((row) => row.dataset))) {
     const indices = plotted.flatMap((row, index) => (row.dataset === dataset && row.protocol !== 'none' ? [index] : []));

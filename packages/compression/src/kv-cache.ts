@@ -16,7 +16,7 @@ export interface HeadCache {
   readonly values: TensorStorage;
   /**
    * Original position of each kept token, `[len]`, counted from 0 at the first item of the
-   * history; `null` while the tokens are contiguous, starting at `positionStart` (0 bytes).
+   * history. It is `null` while the tokens are contiguous from `positionStart`, which costs 0 bytes.
    */
   readonly positions: Int32Array | null;
   /** Position of the first token when `positions` is `null`. */

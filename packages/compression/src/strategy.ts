@@ -18,7 +18,7 @@ export interface AttentionStats {
   readonly windowSize: number;
 }
 
-/** What a strategy sees besides the cache: never the request, the target or the candidates. */
+/** Inputs of a strategy besides the cache. It never gets the request, the target or the candidates. */
 export interface CompressionContext {
   /** Statistics from prefill; `null` when the caller did not record them. */
   readonly stats: AttentionStats | null;

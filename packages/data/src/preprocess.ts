@@ -379,7 +379,12 @@ function ascendingByRawId(rawIds: readonly RawId[], keep: (index: number) => boo
     return indices.sort((a, b) => numeric[a] - numeric[b]);
   }
   const text = rawIds.map(String); // [provisional ids]
-  return indices.sort((a, b) => (text[a] < text[b] ? -1 : text[a] > text[b] ? 1 : 0));
+  return indices.sort((a, b) => {
+    if (text[a] === text[b]) {
+      return 0;
+    }
+    return text[a] < text[b] ? -1 : 1;
+  });
 }
 
 /** A decimal integer without leading zeros, of at most 15 digits, so that it is exact as a number. */

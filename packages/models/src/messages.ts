@@ -47,7 +47,7 @@ export function backendSelected(backend: string, detail: string): string {
   return `TensorFlow.js backend: ${backend} (${detail}).`;
 }
 
-/** Builds the debug line that says why an optional native binding was not used. */
+/** Builds the debug line that explains why an optional native binding was not used. */
 export function nativeBindingSkipped(name: string, reason: string): string {
   return `Optional package ${name} not used: ${reason}.`;
 }

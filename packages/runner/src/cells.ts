@@ -34,7 +34,7 @@ export interface ExtraMethod {
   create: (params: Record<string, number | string | boolean>) => CompressionStrategy;
 }
 
-/** All methods the runner can evaluate: the compression registry plus `recompute`. */
+/** Lists all methods the runner can evaluate: the compression registry plus `recompute`. */
 export function allMethods(): MethodInfo[] {
   return [...listMethods(), RECOMPUTE_METHOD];
 }

@@ -20,7 +20,7 @@ import { parseShard } from './shard';
 /** Commands of `malloc`, in the order `--help` lists them. */
 export const COMMANDS = ['bench', 'merge', 'enqueue', 'worker', 'report', 'data stats', 'data download', 'methods', 'plan'] as const;
 
-/** What the process around {@link main} provides besides output and logger. */
+/** Services of the process around {@link main}, besides output and logger. */
 export interface CliContext {
   /** Progress of `bench`; default: none (the logger's lines only). */
   progress?: ProgressReporter;

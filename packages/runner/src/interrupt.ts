@@ -35,10 +35,9 @@ export function createStopRequest(): StopRequest {
 export const INTERRUPTED_EXIT_STATUS = 130;
 
 /**
- * Installs SIGINT and SIGTERM handlers: the first signal sets the returned stop request, so the
- * run stops cleanly at its next check; a second signal exits at once with status 130 (a
- * training checkpoint or results row is never half-written, because both are written
- * atomically). Returns the request and a function that removes the handlers.
+ * Installs SIGINT and SIGTERM handlers. The first signal sets the returned stop request, so the
+ * run stops cleanly at its next check. A second signal exits at once with status 130, which is
+ * safe because training checkpoints and results rows are written atomically. Returns the request and a function that removes the handlers.
  */
 export function installStopHandlers(logger: Logger, exit: (status: number) => void = (status) => process.exit(status)): { request: StopRequest; remove: () => void } {
   const request = createStopRequest();

@@ -9,8 +9,8 @@ export interface Logger {
 export const silentLogger: Logger = { warn: () => undefined, info: () => undefined, debug: () => undefined };
 
 /**
- * Logger of the command line: info and warnings go to stderr, so that stdout carries only
- * the command's output (tables, statistics); debug lines only when `verbose` is set.
+ * Creates the logger of the command line. Info and warnings go to stderr, so that stdout carries
+ * only the command's output (tables, statistics). Debug lines appear only when `verbose` is set.
  */
 export function createConsoleLogger(verbose = false): Logger {
   const write = (prefix: string, message: string): void => {
@@ -27,7 +27,7 @@ export function createConsoleLogger(verbose = false): Logger {
   };
 }
 
-/** A logger that stores every message, for tests. */
+/** Creates a logger that stores every message, for tests. */
 export function createMemoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return {

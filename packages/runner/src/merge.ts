@@ -28,9 +28,9 @@ interface Located {
 /**
  * Joins the results of shard runs into a new `<into>/results.jsonl`. Every input is a shard's
  * `--out` folder or a results.jsonl file. All rows must share one configuration hash. For each
- * cell the ok row is kept (a failed row of a cell that also has an ok row is left out), and two
- * rows of one cell must agree on every field except the run id, provenance, latencies and
- * training time; an identical second row is left out.
+ * cell the ok row wins, and a failed row of a cell that also has an ok row is left out. Two rows
+ * of one cell must agree on every field except the run id, provenance, latencies and training
+ * time. An identical second row is left out.
  *
  * @throws RangeError when no input is given, an input does not exist, `<into>/results.jsonl`
  *   already exists, two rows have different configuration hashes, or two rows of one cell

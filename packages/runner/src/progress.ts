@@ -19,9 +19,9 @@ export interface ProgressReporter {
 export const silentProgress: ProgressReporter = { start: () => undefined, update: () => undefined, stop: () => undefined };
 
 /**
- * Progress as plain log lines, for a stderr that is not a terminal (CI logs, files): training
- * and evaluation already log their own lines, so only the grid cells get one line per finished
- * (model, seed) group, with rate and time left.
+ * Creates progress as plain log lines, for a stderr that is not a terminal (CI logs, files).
+ * Training and evaluation already log their own lines, so only the grid cells get one line per
+ * finished (model, seed) group, with rate and time left.
  */
 export function createLineProgress(logger: Logger, now: () => number = Date.now): ProgressReporter {
   let started = 0;

@@ -58,7 +58,7 @@ export function readPackageVersions(): Record<string, string> {
   return versions;
 }
 
-/** A one-line description of the machine: platform, CPU model and count, memory. */
+/** Describes the machine in one line: platform, CPU model and count, memory. */
 export function describeMachine(): string {
   const processors = cpus();
   const model = processors[0]?.model.trim() ?? 'unknown CPU';

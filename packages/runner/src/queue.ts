@@ -73,7 +73,7 @@ export const REDIS_CONNECT_TIMEOUT_SECONDS = 15;
  * retrying forever.
  */
 async function waitForRedis(client: { waitUntilReady(): Promise<unknown>; on(event: 'error', listener: (error: Error) => void): unknown }, target: RedisTarget, timeoutSeconds: number): Promise<void> {
-  let lastError = 'no answer';
+  let lastError = 'no response from the server';
   client.on('error', (error) => {
     lastError = error.message;
   });
@@ -137,8 +137,8 @@ export interface WorkerSettings {
 
 /**
  * Takes shard jobs from a BullMQ queue one at a time and runs each with `runBench`. A job whose
- * cells fail still completes (the failures are rows of results.jsonl); a job that throws is
- * failed and BullMQ retries it up to its attempts. Returns the number of jobs processed when
+ * cells fail still completes, because the failures are rows of results.jsonl. A job that throws
+ * is marked failed, and BullMQ retries it up to its attempts. Returns the number of jobs processed when
  * the stop request is set or, with `untilDrained`, when the queue is empty.
  */
 export async function runWorker(settings: WorkerSettings): Promise<number> {

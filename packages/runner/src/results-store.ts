@@ -105,8 +105,8 @@ export interface ReadResults {
 }
 
 /**
- * Reads `results.jsonl`. A malformed line in the middle throws (naming the file and line);
- * only a truncated last line, the trace of an interrupted write, is skipped and reported.
+ * Reads `results.jsonl`. A malformed line in the middle throws an error naming the file and
+ * line. Only a truncated last line, the trace of an interrupted write, is skipped and reported.
  */
 export function readResults(path: string): ReadResults {
   if (!existsSync(path)) {
