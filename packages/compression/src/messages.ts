@@ -80,3 +80,18 @@ export function shortObservationWindowWarning(id: string, requested: number, ava
 export function pivotsWithoutStatsWarning(id: string, pivots: number): string {
   return `${id}: context.stats is null, so the ${pivots} oldest token(s) of each head are kept in float32 as pivots; record attention statistics during prefill to choose pivots by attention.`;
 }
+
+/** Error for a strategy that needs a shared calibration and has not been calibrated. */
+export function notCalibrated(where: string, id: string): string {
+  return `${where}: strategy ${JSON.stringify(id)} has no shared basis yet; call calibrate(caches, context) with the caches of training users before compress.`;
+}
+
+/** Error for a head-adaptive split asked to prune a layer whose heads already hold different token counts. */
+export function unequalHeadsForAdaptiveSplit(where: string, layer: number, lengths: readonly number[]): string {
+  return `${where}: invalid cache: layer ${layer} has heads of ${formatShape(lengths)} tokens, but the base strategy scores heads of equal length only; the head-adaptive split serves the one-shot protocol, or streaming with one KV head per layer.`;
+}
+
+/** Error for a per-layer budget schedule that spends more tokens than the uniform budgets. */
+export function scheduleOverBudget(where: string, scheduled: readonly number[], total: number): string {
+  return `${where}: invalid schedule: expected per-layer budgets that sum to at most ${total} tokens, received ${formatShape(scheduled)} (sum ${scheduled.reduce((sum, value) => sum + value, 0)}).`;
+}

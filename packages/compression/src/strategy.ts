@@ -39,4 +39,26 @@ export interface CompressionStrategy {
   /** Resolved parameters, recorded beside each result. */
   readonly params: StrategyParams;
   compress(cache: KVCache, context: CompressionContext): KVCache;
+  /**
+   * Fits state shared by all users (such as a low-rank basis) on the caches of calibration
+   * users, before the first `compress`. Only methods whose `MethodInfo.calibration` is true
+   * implement it. Calling it again replaces the previous state.
+   *
+   * @param caches - full float32 caches of the calibration users, all of one model.
+   * @returns the number of calibration caches and the bytes of the shared state.
+   */
+  calibrate?(caches: readonly KVCache[], context: CompressionContext): CalibrationSummary;
+}
+
+/** Result of a calibration, recorded once per run and never charged to a user's cache. */
+export interface CalibrationSummary {
+  /** Number of calibration caches used. */
+  readonly users: number;
+  /** Bytes of the state shared by all users (stored once, not per user). */
+  readonly sharedBytes: number;
+}
+
+/** Returns whether a strategy must be calibrated on training caches before it compresses. */
+export function needsCalibration(strategy: CompressionStrategy): strategy is CompressionStrategy & Required<Pick<CompressionStrategy, 'calibrate'>> {
+  return typeof strategy.calibrate === 'function';
 }

@@ -9,9 +9,10 @@ import { float16BitsToNumber } from '../storage/float16';
 import { Float32Storage } from '../storage/float32-storage';
 import { QuantizedStorage, quantizedStorageBytes, type QuantizationAxis, type QuantizationBits } from '../storage/quantized-storage';
 import { storageBytes, type TensorStorage } from '../storage/tensor-storage';
-import type { AttentionStats, CompressionContext } from '../strategy';
+import type { AttentionStats, CompressionContext, CompressionStrategy } from '../strategy';
 import { compressStreaming } from '../streaming';
 import { createRandomCache, createSyntheticStats } from '../testing/random-cache';
+import type { HeadAdaptiveStrategy } from './head-adaptive';
 import { createStrategy, listMethods, type MethodInfo } from './index';
 import { pyramidBudgets } from './pyramidkv';
 import { ScoreBasedStrategy } from './score-based-strategy';
@@ -22,7 +23,8 @@ const dKey = 5;
 const dValue = 3;
 
 const tokenMethods = listMethods().filter((method) => method.family === 'token-pruning');
-const combinedMethods = listMethods().filter((method) => method.granularity === 'combined');
+const combinedMethods = listMethods().filter((method) => method.family === 'pruning+quantisation');
+const headAdaptiveMethods = listMethods().filter((method) => method.family === 'head-adaptive');
 const mergingMethods = listMethods().filter((method) => method.family === 'token-merging');
 const lowRankMethods = listMethods().filter((method) => method.granularity === 'low-rank');
 const precisionMethods = listMethods().filter((method) => method.granularity === 'precision');
@@ -254,15 +256,28 @@ describe.each(lowRankMethods.map((method) => [method.id, method] as const))('%s 
   const cache = createRandomCache({ layers, kvHeads, len, dKey: wide, dValue: wide, seed: 19, withTimestamps: true });
   const context: CompressionContext = { stats: null, logger: silentLogger };
   const before = snapshotCache(cache);
+  // A calibrated method fits its shared basis on other users' caches first.
+  const calibrationCaches = [20, 21, 22].map((seed) => createRandomCache({ layers, kvHeads, len, dKey: wide, dValue: wide, seed }));
+
+  /** Creates the method, calibrated when it needs calibration. */
+  function createReady(params: Record<string, unknown>): CompressionStrategy {
+    const strategy = createStrategy(method.id, params);
+    if (method.calibration === true) {
+      strategy.calibrate?.(calibrationCaches, context);
+    }
+    return strategy;
+  }
 
   it('returns the input unchanged at ratio 0', () => {
-    expect(createStrategy(method.id, { compressionRatio: 0 }).compress(cache, context)).toBe(cache);
+    expect(createReady({ compressionRatio: 0 }).compress(cache, context)).toBe(cache);
   });
 
   describe.each([0.2, 0.5, 0.8])('at ratio %f', (ratio) => {
-    const compressed = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+    const compressed = createReady({ compressionRatio: ratio }).compress(cache, context);
     const rank = Math.max(1, Math.round(wide * (1 - ratio)));
-    const factored = 4 * rank * (len + wide) < 4 * len * wide;
+    // Per-user SVD stores both factors; a shared basis stores only the coefficients per user.
+    const factoredBytes = method.calibration === true ? 4 * rank * len : 4 * rank * (len + wide);
+    const factored = factoredBytes < 4 * len * wide;
 
     it('keeps every token and its metadata', () => {
       compressed.layers.forEach((layer, l) => {
@@ -276,15 +291,80 @@ describe.each(lowRankMethods.map((method) => [method.id, method] as const))('%s 
     });
 
     it('reports the bytes of the factors', () => {
-      // Factors take 4 · rank · (len + dHead) B per block, unless that is not smaller than float32.
-      const blockBytes = factored ? 4 * rank * (len + wide) : 4 * len * wide;
+      // Factors take 4 · rank · (len + dHead) B per block (4 · rank · len for a shared basis),
+      // unless that is not smaller than float32.
+      const blockBytes = factored ? factoredBytes : 4 * len * wide;
       expect(cacheBytes(compressed)).toBe(layers * kvHeads * (2 * blockBytes + len * 8));
     });
 
     it('is deterministic', () => {
-      const again = createStrategy(method.id, { compressionRatio: ratio }).compress(cache, context);
+      const again = createReady({ compressionRatio: ratio }).compress(cache, context);
       expect(snapshotCache(again)).toEqual(snapshotCache(compressed));
     });
+  });
+
+  it('does not mutate its input', () => {
+    expect(snapshotCache(cache)).toEqual(before);
+  });
+});
+
+describe.each(headAdaptiveMethods.map((method) => [method.id, method] as const))('%s conformance', (_id, method) => {
+  const len = 23;
+  const cache = createRandomCache({ layers, kvHeads, len, dKey, dValue, seed: 27, withTimestamps: true });
+  const context: CompressionContext = { stats: createSyntheticStats(cache, { windowSize: 4, seed: 28 }), logger: silentLogger };
+  const before = snapshotCache(cache);
+
+  it('returns the input unchanged at ratio 0', () => {
+    expect(createStrategy(method.id, paramsFor(method, 0)).compress(cache, context)).toBe(cache);
+  });
+
+  describe.each([0.2, 0.8])('at ratio %f', (ratio) => {
+    const strategy = createStrategy(method.id, paramsFor(method, ratio)) as HeadAdaptiveStrategy;
+    const compressed = strategy.compress(cache, context);
+    const budget = keptTokenCount(len, ratio);
+    const floor = Math.max(1, Math.floor(budget * (strategy.params.alpha as number)));
+
+    it('keeps the layer total and the floor of every head', () => {
+      for (const layer of compressed.layers) {
+        expect(layer.heads).toHaveLength(kvHeads);
+        expect(layer.heads.reduce((sum, head) => sum + head.keys.rows, 0)).toBe(kvHeads * budget);
+        for (const head of layer.heads) {
+          expect(head.keys.rows).toBeGreaterThanOrEqual(floor);
+          expect([head.values.rows, head.timestamps?.length]).toEqual([head.keys.rows, head.keys.rows]);
+        }
+      }
+    });
+
+    it('keeps rows of the input at ascending positions', () => {
+      compressed.layers.forEach((layer, l) => {
+        layer.heads.forEach((head, h) => {
+          const positions = Array.from(headPositions(head));
+          expect(positions.every((position, i) => i === 0 || position > positions[i - 1])).toBe(true);
+          const sourceKeys = cache.layers[l].heads[h].keys.decode();
+          const keys = head.keys.decode();
+          positions.forEach((position, i) => {
+            expect(Array.from(keys.subarray(i * dKey, (i + 1) * dKey))).toEqual(Array.from(sourceKeys.subarray(position * dKey, (position + 1) * dKey)));
+          });
+        });
+      });
+    });
+
+    it('reports the bytes it stores', () => {
+      const expected = compressed.layers.reduce((sum, layer) => sum + layer.heads.reduce((headSum, head) => headSum + expectedHeadBytes(head), 0), 0);
+      expect(cacheBytes(compressed)).toBe(expected);
+    });
+
+    it('is deterministic', () => {
+      const again = createStrategy(method.id, paramsFor(method, ratio)).compress(cache, context);
+      expect(snapshotCache(again)).toEqual(snapshotCache(compressed));
+    });
+  });
+
+  it('never empties a short history', () => {
+    const short = createRandomCache({ layers, kvHeads, len: 2, dKey, dValue, seed: 2 });
+    const shortContext: CompressionContext = { stats: createSyntheticStats(short, { windowSize: 4, seed: 2 }), logger: silentLogger };
+    const compressed = createStrategy(method.id, paramsFor(method, 0.9)).compress(short, shortContext);
+    expect(compressed.layers.every((layer) => layer.heads.every((head) => head.keys.rows === 1))).toBe(true);
   });
 
   it('does not mutate its input', () => {

@@ -2,7 +2,7 @@ import { noStats } from '../__fixtures__/helpers';
 import { invalidArgument, missingParameter, unknownParameter, unknownStrategy } from '../messages';
 import { createStrategy, listMethods, STRATEGY_REGISTRY } from './index';
 
-const ids = ['full', 'window', 'streaming-llm', 'random', 'knorm', 'h2o', 'tova', 'snapkv', 'pyramidkv', 'int8', 'int4', 'int2', 'kivi', 'intactkv', 'window-global', 'cam-merge', 'kmeans', 'svd', 'snapkv+kivi', 'window+int8', 'streaming-llm+int4'];
+const ids = ['full', 'window', 'streaming-llm', 'random', 'knorm', 'h2o', 'tova', 'snapkv', 'pyramidkv', 'int8', 'int4', 'int2', 'kivi', 'intactkv', 'window-global', 'cam-merge', 'kmeans', 'svd', 'shared-basis', 'ada-snapkv', 'ada-h2o', 'snapkv+kivi', 'window+int8', 'streaming-llm+int4'];
 
 function requiredParams(id: string): Record<string, unknown> {
   const method = listMethods().find((item) => item.id === id);
@@ -42,7 +42,7 @@ describe('strategy registry', () => {
       // No resolved parameter is missing from the description, except bits fixed by an int id
       // and the parts' own parameters that a chain records under a `pruning.` or `precision.` prefix.
       const described = (method.parameters ?? []).map((parameter) => parameter.name);
-      const fixedByChain = (name: string): boolean => method.granularity === 'combined' && /^(pruning|precision)\./.test(name);
+      const fixedByChain = (name: string): boolean => method.family === 'pruning+quantisation' && /^(pruning|precision)\./.test(name);
       const undocumented = Object.keys(strategy.params).filter((name) => !described.includes(name) && !(name === 'bits' && /^int\d$/.test(method.id)) && !fixedByChain(name));
       expect([method.id, undocumented]).toEqual([method.id, []]);
     }

@@ -1,15 +1,17 @@
 import { formatValue, invalidArgument, missingParameter, unknownParameter, unknownStrategy } from '../messages';
-import type { CompressionStrategy } from '../strategy';
+import type { CompressionContext, CompressionStrategy } from '../strategy';
 import { CaMMergeStrategy } from './cam-merge';
 import { ChainStrategy } from './chain';
 import { FullStrategy } from './full';
 import { H2OStrategy } from './h2o';
+import { HeadAdaptiveStrategy } from './head-adaptive';
 import { IntactKVStrategy } from './intactkv';
 import { KiviStrategy } from './kivi';
 import { KMeansStrategy } from './kmeans';
 import { KnormStrategy } from './knorm';
 import { PyramidKVStrategy } from './pyramidkv';
 import { RandomStrategy } from './random';
+import { SharedBasisStrategy } from './shared-basis';
 import type { TokenBudgetedStrategy } from './score-based-strategy';
 import { SnapKVStrategy, type SnapKVPooling } from './snapkv';
 import { StreamingLLMStrategy } from './streaming-llm';
@@ -19,6 +21,7 @@ import { UniformQuantizationStrategy } from './uniform-quantization';
 import { WindowStrategy } from './window';
 import { WindowGlobalStrategy } from './window-global';
 import type { QuantizationAxis, QuantizationBits } from '../storage/quantized-storage';
+import { fractionOfTokens } from '../budget';
 
 /** Level at which a method compresses the cache, following the benchmark's taxonomy. */
 export type Granularity = 'token' | 'head' | 'precision' | 'low-rank' | 'sequence' | 'architecture' | 'combined' | 'reference';
@@ -62,6 +65,11 @@ export interface MethodInfo {
    * not strategies, such as the runner's `recompute` reference.
    */
   readonly parameters?: readonly ParameterInfo[];
+  /**
+   * Whether the strategy must be calibrated once on training users' caches (its
+   * `calibrate` method) before it compresses; absent means false.
+   */
+  readonly calibration?: boolean;
 }
 
 /** A registry entry: a factory of fresh instances and the method's description. */
@@ -83,6 +91,16 @@ const observationWindow: readonly ParameterInfo[] = [
   { name: 'kernelSize', type: 'integer', required: false, defaultValue: 5, description: 'Width of the pooling of the votes along positions, an odd integer ≥ 1.' },
   { name: 'pooling', type: 'string', required: false, defaultValue: 'avg', values: ['avg', 'max'], description: 'Pooling of the votes along positions.' },
 ];
+
+const recentFraction: ParameterInfo = { name: 'recentFraction', type: 'number', required: false, defaultValue: 0.5, description: 'Fraction of the kept budget reserved for the newest tokens, in [0, 1].' };
+
+const headFloor: ParameterInfo = {
+  name: 'alpha',
+  type: 'number',
+  required: false,
+  defaultValue: 0.2,
+  description: "Safeguard of the head-adaptive split: every KV head keeps at least max(1, ⌊alpha · B⌋) tokens, B being the layer's uniform budget per head, in [0, 1].",
+};
 
 const quantizationLayout: readonly ParameterInfo[] = [
   { name: 'groupSize', type: 'integer', required: false, defaultValue: 32, description: 'Numbers per group sharing one float16 scale and zero point, ≥ 1.' },
@@ -180,7 +198,7 @@ const baseEntries: readonly StrategyEntry[] = [
       needsTraining: false,
       reads: ['accumulated-attention', 'positions'],
       paper: 'Zhang et al., NeurIPS 2023, arXiv 2306.14048',
-      parameters: [compressionRatio, { name: 'recentFraction', type: 'number', required: false, defaultValue: 0.5, description: 'Fraction of the kept budget reserved for the newest tokens, in [0, 1].' }],
+      parameters: [compressionRatio, recentFraction],
     },
   },
   {
@@ -336,6 +354,69 @@ const baseEntries: readonly StrategyEntry[] = [
         },
         { name: 'rank', type: 'integer', required: false, description: 'Rank of every key and value block, ≥ 1; without rank and compressionRatio, max(1, ⌊dHead / 4⌋). Not with compressionRatio.' },
       ],
+    },
+  },
+  {
+    create: (params) => new SharedBasisStrategy({ rank: params.rank as number | undefined, compressionRatio: params.compressionRatio as number | undefined }),
+    describe: {
+      id: 'shared-basis',
+      name: 'Shared basis',
+      granularity: 'low-rank',
+      family: 'low-rank',
+      needsTraining: false,
+      calibration: true,
+      reads: ['keys', 'values'],
+      paper: 'Li et al., ICLR 2026, arXiv 2601.19178 (CollectiveKV)',
+      parameters: [
+        {
+          name: 'compressionRatio',
+          type: 'number',
+          required: false,
+          description: 'Fraction of the rank removed, 0 ≤ r < 1: a block of width dHead gets rank max(1, round(dHead · (1 − r))). Not with rank.',
+        },
+        { name: 'rank', type: 'integer', required: false, description: 'Rank of the shared basis of every key and value block, ≥ 1; without rank and compressionRatio, max(1, ⌊dHead / 4⌋). Not with compressionRatio.' },
+      ],
+    },
+  },
+  {
+    create: (params) => {
+      const base = new SnapKVStrategy({
+        compressionRatio: params.compressionRatio as number,
+        window: params.window as number | undefined,
+        kernelSize: params.kernelSize as number | undefined,
+        pooling: params.pooling as SnapKVPooling | undefined,
+      });
+      // SnapKV always keeps its observation window: min(window, recorded window queries, len).
+      const reservedTokens = (context: CompressionContext, _layer: number, len: number): number => Math.min(base.settings.window, context.stats?.windowSize ?? base.settings.window, len);
+      return new HeadAdaptiveStrategy({ id: 'ada-snapkv', base, alpha: params.alpha as number | undefined, reservedTokens });
+    },
+    describe: {
+      id: 'ada-snapkv',
+      name: 'Ada-SnapKV',
+      granularity: 'combined',
+      family: 'head-adaptive',
+      needsTraining: false,
+      reads: ['window-attention', 'positions'],
+      paper: 'Feng et al., arXiv 2407.11550, 2024 (Ada-KV); Li et al., NeurIPS 2024, arXiv 2404.14469 (SnapKV)',
+      parameters: [compressionRatio, ...observationWindow, headFloor],
+    },
+  },
+  {
+    create: (params) => {
+      const base = new H2OStrategy({ compressionRatio: params.compressionRatio as number, recentFraction: params.recentFraction as number | undefined });
+      // H2O always keeps its recent window: ⌊budget · recentFraction⌋ newest tokens.
+      const reservedTokens = (_context: CompressionContext, _layer: number, _len: number, budget: number): number => fractionOfTokens(budget, base.recentFraction);
+      return new HeadAdaptiveStrategy({ id: 'ada-h2o', base, alpha: params.alpha as number | undefined, reservedTokens });
+    },
+    describe: {
+      id: 'ada-h2o',
+      name: 'Ada-H2O',
+      granularity: 'combined',
+      family: 'head-adaptive',
+      needsTraining: false,
+      reads: ['accumulated-attention', 'positions'],
+      paper: 'Feng et al., arXiv 2407.11550, 2024 (Ada-KV); Zhang et al., NeurIPS 2023, arXiv 2306.14048 (H2O)',
+      parameters: [compressionRatio, recentFraction, headFloor],
     },
   },
 ];
