@@ -35,6 +35,10 @@ export const LEADERBOARD_CHART_TITLE = 'NDCG@10 against stored cache bytes per u
 export interface LeaderboardPoint {
   dataset: string;
   model: string;
+  /** Task of the row, such as `retrieval`; a filter field of the page. */
+  task: string;
+  /** Method family of the row, such as `token-pruning`; a filter field of the page. */
+  family: string;
   strategy: string;
   setting: string;
   protocol: string;
@@ -291,6 +295,8 @@ function toPoint(row: ResultRow, pareto: boolean): LeaderboardPoint {
   return {
     dataset: row.dataset,
     model: row.model,
+    task: row.task,
+    family: row.family,
     strategy: row.strategy,
     setting: row.setting,
     protocol: row.protocol,

@@ -1,14 +1,23 @@
 // Public API of @malloc/report: the leaderboard site built from results.jsonl files.
+export { accuracyMetric, accuracyOf } from './accuracy';
 export { buildSite, DEFAULT_SITE_TITLE } from './build-site';
 export type { BuildSiteOptions, BuildSiteResult } from './build-site';
 export { buildLeaderboardSpec, LEADERBOARD_METRIC, leaderboardData, OKABE_ITO, paretoFront } from './chart';
 export type { LeaderboardData, LeaderboardPoint, UnplottedRow, VegaLiteSpec } from './chart';
+export { COMPLEXITY_FILE_NAME, parseComplexity, readComplexityFiles } from './complexity';
+export type { ComplexityCurve, ComplexityPoint } from './complexity';
 export { formatCsvCell, toCsv } from './csv';
 export type { CsvCell } from './csv';
 export { escapeHtml, serializeJsonForHtml } from './escape';
+export { markParetoFront } from './figures';
+export type { FigureRecord } from './figures';
 export { silentLogger } from './logger';
 export type { Logger } from './logger';
+export { METHODS_FILE_NAME, methodPageFile, parseMethodCatalogue, readMethodCatalogue } from './methods';
+export type { MethodEntry } from './methods';
+export { bestPerBudget, BYTE_BUDGETS, summarizeSettings } from './overview';
+export type { BudgetWinner, OverviewGroup, SettingSummary } from './overview';
 export { renderSvg } from './render-svg';
 export type { RenderSvgOptions } from './render-svg';
 export { parseResultRow, parseResultsText, readResultsFiles, RESULTS_FILE_NAME, RESULTS_SCHEMA_VERSION } from './results';
-export type { ConfidenceInterval, LatencyPhase, ParsedResults, ReadResults, ResultRow, RowProvenance } from './results';
+export type { ConfidenceInterval, LatencyPhase, ParsedResults, ReadResults, ResultRow, ResultSlice, RowProvenance } from './results';

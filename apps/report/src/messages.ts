@@ -96,3 +96,11 @@ export function vegaLoadRejected(uri: string): string {
 export function siteBuilt(site: string, rows: number, plotted: number, files: number): string {
   return `Built the site in '${site}': ${countOf(rows, 'row')} read, ${plotted} plotted, ${countOf(files, 'file')} written.`;
 }
+
+export function invalidComplexityField(file: string, field: string, expected: string, received: unknown): string {
+  return `Invalid field '${field}' in '${file}': expected ${expected}, received ${describeValue(received)}. Fix the file or remove it; the complexity page is optional.`;
+}
+
+export function invalidMethodsField(file: string, field: string, expected: string, received: unknown): string {
+  return `Invalid field '${field}' in '${file}': expected ${expected}, received ${describeValue(received)}. Fix the file or remove it; method pages then show the taxonomy recorded in the rows.`;
+}

@@ -159,6 +159,27 @@ describe('parseResultRow', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('reads MACs per request and slices', () => {
+    const row = parseResultRow(okRow({ macsPerRequest: 123456, slices: { tail: { users: 604, metrics: { 'ndcg@10': 0.04 } } } }), context);
+
+    expect(row.macsPerRequest).toBe(123456);
+    expect(row.slices.tail.users).toBe(604);
+    expect(row.slices.tail.metrics['ndcg@10']).toBe(0.04);
+  });
+
+  it('reads a row without MACs or slices', () => {
+    const row = parseResultRow(okRow({ slices: undefined }), context);
+
+    expect(row.macsPerRequest).toBeNull();
+    expect(Object.keys(row.slices)).toEqual([]);
+  });
+
+  it('rejects a slice metric of the wrong type', () => {
+    expect(() => parseResultRow(okRow({ slices: { tail: { users: 1, metrics: { 'ndcg@10': 'high' } } } }), context)).toThrow(
+      new TypeError(invalidResultField(context.file, context.line, 'slices.tail.metrics.ndcg@10', 'a finite number', 'high')),
+    );
+  });
+
   it('derives the setting from params when it is absent', () => {
     const row = okRow({ params: { rank: 8, basis: 'shared' } });
     delete row.setting;

@@ -86,6 +86,18 @@ export interface ResultRow {
   /** Median latency in milliseconds per phase; null where the phase does not apply. */
   latencyP50Ms: Readonly<Record<LatencyPhase, number | null>>;
   provenance: RowProvenance;
+  /** Multiply-accumulate operations per request, from the optional `macsPerRequest` field; null when absent. */
+  macsPerRequest: number | null;
+  /** Metrics on subsets of users by slice name (`tail` is the longest 10 % of histories); a null-prototype object. */
+  slices: Readonly<Record<string, ResultSlice>>;
+}
+
+/** Metrics of one slice of users, such as the tail users with the longest histories. */
+export interface ResultSlice {
+  /** Users in the slice; null when the row does not record it. */
+  users: number | null;
+  /** Metric values by key; a null-prototype object. */
+  metrics: Readonly<Record<string, number>>;
 }
 
 /** Rows of one results file, with the lines that were ignored. */
@@ -272,6 +284,8 @@ export function parseResultRow(value: unknown, context: RowContext): ResultRow {
     compressionRatio: optionalNumber(value, 'compressionRatio', context),
     latencyP50Ms: readLatency(value, context),
     provenance: readProvenance(value, context),
+    macsPerRequest: optionalCount(value, 'macsPerRequest', context),
+    slices: readSlices(value, context),
   };
 }
 
@@ -372,6 +386,28 @@ function readMetrics(row: JsonObject, context: RowContext): Record<string, numbe
     }
   }
   return metrics;
+}
+
+function readSlices(row: JsonObject, context: RowContext): Record<string, ResultSlice> {
+  const slices: Record<string, ResultSlice> = Object.create(null);
+  const input = optionalObject(row, 'slices', context);
+  for (const name of Object.keys(input ?? {})) {
+    const path = `slices.${name}`;
+    const slice = optionalObject(input as JsonObject, name, context, path);
+    if (slice === null) {
+      continue;
+    }
+    const metrics: Record<string, number> = Object.create(null);
+    const values = optionalObject(slice, 'metrics', context, `${path}.metrics`);
+    for (const key of Object.keys(values ?? {})) {
+      const value = optionalNumber(values as JsonObject, key, context, `${path}.metrics.${key}`);
+      if (value !== null) {
+        metrics[key] = value;
+      }
+    }
+    slices[name] = { users: optionalNumber(slice, 'users', context, `${path}.users`), metrics };
+  }
+  return slices;
 }
 
 function readConfidence(row: JsonObject, context: RowContext): Record<string, ConfidenceInterval> {

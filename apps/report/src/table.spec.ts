@@ -49,7 +49,39 @@ describe('TABLE_COLUMNS', () => {
       'score p50 ms',
       'backend',
       'run',
+      'task',
+      'family',
+      'accuracy metric',
+      'accuracy',
+      'accuracy CI',
+      'auc',
+      'gauc',
+      'logloss',
+      'tail accuracy',
+      'MACs/request',
     ]);
+  });
+
+  it('shows a compact set by default', () => {
+    const shown = TABLE_COLUMNS.filter((column) => column.shownByDefault).map((column) => column.header);
+
+    expect(shown).toEqual(['status', 'dataset', 'model', 'strategy', 'setting', 'protocol', 'bytes/user', 'measured ratio', 'accuracy', 'accuracy CI']);
+  });
+
+  it('takes GAUC as the accuracy of CTR rows', () => {
+    const [retrieval, ctr] = rowsOf([
+      okRow(),
+      okRow({ task: 'ctr', metrics: { auc: 0.71, gauc: 0.66, logloss: 0.52 }, confidence: { gauc: { low: 0.65, high: 0.67, confidence: 0.95 } } }),
+    ]);
+    const column = (header: string) => TABLE_COLUMNS.find((candidate) => candidate.header === header)!;
+
+    expect(column('accuracy').value(retrieval)).toBe(0.05);
+    expect(column('accuracy').value(ctr)).toBe(0.66);
+    expect(column('accuracy metric').value(ctr)).toBe('gauc');
+    expect(column('accuracy CI').text(ctr)).toBe('0.6500–0.6700');
+    expect(column('accuracy CI').value(ctr)).toBe('95% CI 0.65 to 0.67');
+    expect(column('logloss').value(ctr)).toBe(0.52);
+    expect(column('ndcg@10').value(ctr)).toBeNull();
   });
 
   it('rounds for reading and keeps exact values', () => {

@@ -26,6 +26,7 @@ export function okRow(overrides: Record<string, unknown> = {}): Record<string, u
     excludeHistory: true,
     metrics: { 'hit@10': 0.1, 'ndcg@10': 0.05, 'hit@50': 0.3, 'ndcg@50': 0.09, mrr: 0.04, 'hit@1': 0.01, 'ndcg@1': 0.01, 'hit@200': 0.6, 'ndcg@200': 0.12 },
     confidence: { 'ndcg@10': { low: 0.048, high: 0.052, confidence: 0.95, resamples: 1000 } },
+    slices: { tail: { users: 604, metrics: { 'hit@10': 0.08, 'ndcg@10': 0.04 } } },
     bytesPerUser: 20000,
     fullBytesPerUser: 160000,
     compressionRatio: 8,
@@ -52,7 +53,7 @@ export function okRow(overrides: Record<string, unknown> = {}): Record<string, u
 /** Builds a failed results row: no metrics, bytes or latency, and an error message. */
 export function failedRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const row = okRow({ status: 'failed', error: 'out of memory', ...overrides });
-  for (const field of ['metrics', 'confidence', 'bytesPerUser', 'fullBytesPerUser', 'compressionRatio', 'latencyMs']) {
+  for (const field of ['metrics', 'confidence', 'slices', 'bytesPerUser', 'fullBytesPerUser', 'compressionRatio', 'latencyMs']) {
     if (!(field in overrides)) {
       delete row[field];
     }
