@@ -87,3 +87,8 @@ export function nonFiniteLoss(epoch: number, step: number, loss: number): string
 export function missingCheckpoint(file: string): string {
   return `Checkpoint ${file} not found; save one with saveCheckpoint first.`;
 }
+
+/** Builds the error for a CTR call on a model created without a click head. */
+export function missingCtrHead(where: string): string {
+  return `${where}: the model has no click head; create it with config.ctrHead = true (and train it with the 'ctr-bce' loss) to score impressions.`;
+}

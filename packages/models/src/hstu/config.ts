@@ -1,4 +1,6 @@
 import { invalidArgument } from '../messages';
+import { withCtrHeadFlag } from '../ctr/head';
+import { validateHeadVariant, withHeadVariant } from '../variants/head-sharing';
 
 /** Hyperparameters of HSTU. */
 export interface HstuConfig {
@@ -59,6 +61,29 @@ export interface HstuConfig {
   timeBuckets: number;
   /** L2-normalise the output and the scoring item embeddings. Default value: true */
   l2NormalizeEmbeddings?: boolean;
+  /**
+   * Key/value heads per layer, a divisor of `heads`: query heads form `kvHeads` groups of
+   * consecutive heads that read one shared K and V (grouped-query attention, Ainslie et al.,
+   * 2023, arXiv:2305.13245; 1 is multi-query attention, Shazeer, 2019, arXiv:1911.02150).
+   * The gate U and the queries keep `heads` heads. Default value: `heads`
+   * @minimum 1
+   */
+  kvHeads?: number;
+  /**
+   * Width r of the multi-head latent attention latent (DeepSeek-AI, "DeepSeek-V2", 2024,
+   * arXiv:2405.04434): each layer computes `c = LN(x) · W_dkv` (`[d, r]`) and
+   * `V, K = SiLU(c · W_ukv)` for its `kvHeads` heads; the cache stores c alone. Absent: no
+   * latent. The relative attention bias is added to the scores from positions and
+   * timestamps, so the latent carries no position information.
+   * @minimum 2
+   */
+  kvLatentSize?: number;
+  /**
+   * Adds a click head (a weight vector `[d]` and a bias) for the CTR task: the click logit of
+   * the item at position t is `w · h_t + b`, where `h_t` is the final hidden state, which sees
+   * items ≤ t. Checkpoints store the head. Default value: false
+   */
+  ctrHead?: boolean;
 }
 
 /** Defaults of {@link HstuConfig}: the ML-1M settings of generative-recommenders. */
@@ -107,5 +132,9 @@ export function resolveHstuConfig(config: Partial<HstuConfig> & { itemCount: num
   if (typeof resolved.l2NormalizeEmbeddings !== 'boolean') {
     throw new TypeError(invalidArgument('createHstu', 'config.l2NormalizeEmbeddings', 'a boolean', String(resolved.l2NormalizeEmbeddings)));
   }
-  return resolved;
+
+  // Head-level variant fields are kept only when set, so that configurations without them stay unchanged.
+  const withVariant = withHeadVariant(resolved, config);
+  validateHeadVariant('createHstu', withVariant);
+  return withCtrHeadFlag('createHstu', withVariant, config.ctrHead);
 }

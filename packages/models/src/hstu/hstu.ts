@@ -6,10 +6,13 @@ import { validateItems, validateTimestamps } from '../model/input';
 import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
 import { matMul2d } from '../ops/matmul';
+import { candidateLayout } from '../ctr/candidate-layout';
 import { appendLayout, batchedPointwiseAttention, batchLayout, cachedPointwiseAttention } from '../ops/pointwise-attention';
 import type { SeededRandom } from '../random';
 import { resolveHstuConfig, type HstuConfig } from './config';
 import { createHstuWeights, type HstuLayerWeights, type HstuWeights } from './weights';
+import { cachedColumns, cachedKeyValueHeads } from '../variants/cached-heads';
+import { cacheLayoutOf, kvHeadsOf, repeatKvHeads } from '../variants/head-sharing';
 
 /** Layer-norm epsilon of generative-recommenders' HSTU. */
 const NORM_EPSILON = 1e-6;
@@ -17,9 +20,10 @@ const NORM_EPSILON = 1e-6;
 /** U, V, Q, K of a set of tokens, heads side by side. */
 interface Projections {
   u: tf.Tensor2D; // [n, heads · dv]
-  v: tf.Tensor2D; // [n, heads · dv]
+  v: tf.Tensor2D; // [n, kvHeads · dv]
   q: tf.Tensor2D; // [n, heads · dqk], scaled by α = 1/√dqk
-  k: tf.Tensor2D; // [n, heads · dqk]
+  k: tf.Tensor2D; // [n, kvHeads · dqk]
+  latent: tf.Tensor2D | null; // [n, r] with kvLatentSize, else null
 }
 
 /**
@@ -72,11 +76,16 @@ export class Hstu extends BaseSequentialModel {
   }
 
   protected get keySize(): number {
-    return this.config.queryKeySize;
+    return this.cacheLayout.keyWidth;
   }
 
   protected get valueSize(): number {
-    return this.config.valueSize;
+    return this.cacheLayout.valueWidth;
+  }
+
+  /** Cache heads and widths: one head per key/value head (dqk keys, dv values), or the latent halves. */
+  private get cacheLayout(): ReturnType<typeof cacheLayoutOf> {
+    return cacheLayoutOf(this.config, this.config.queryKeySize, this.config.valueSize);
   }
 
   protected get usesTime(): boolean {
@@ -84,15 +93,31 @@ export class Hstu extends BaseSequentialModel {
   }
 
   append(cache: KVCache, items: Int32Array, options: SequenceOptions = {}): AppendResult {
+    return this.appendTokens('Hstu.append', cache, items, options, false);
+  }
+
+  protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
+    return this.appendTokens('Hstu.scoreImpressions', cache, candidates, options, true).hidden;
+  }
+
+  /**
+   * Runs tokens through every layer against the cached keys and values. When `independent` is
+   * false the tokens are appended in order (positions seenTokens, +1, ..., causal among them)
+   * and the grown cache is returned. When it is true every token is a candidate at position
+   * seenTokens that attends to the cache and to itself only, and the cache is returned unchanged.
+   */
+  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean): AppendResult {
     // Validate the request against the cache and the position range.
-    const where = 'Hstu.append';
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
       throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
     }
     validateTimestamps(where, options.timestamps, items.length);
     const { layers, heads, queryKeySize: dqk, valueSize: dv, maxLength, timeBuckets } = this.config;
-    checkCacheLayout(where, cache, layers, heads, dqk, dv);
+    const kvHeads = kvHeadsOf(this.config);
+    const cacheLayout = this.cacheLayout;
+    const group = heads / kvHeads;
+    checkCacheLayout(where, cache, layers, cacheLayout.heads, cacheLayout.keyWidth, cacheLayout.valueWidth);
     const cacheHasTime = cache.layers[0].heads[0].timestamps !== null;
     if (cacheHasTime !== (options.timestamps !== undefined)) {
       const expected = cacheHasTime ? 'timestamps, because the cache stores them' : 'no timestamps, because the cache was prefilled without them';
@@ -100,43 +125,45 @@ export class Hstu extends BaseSequentialModel {
     }
     const count = items.length;
     const firstPosition = cache.seenTokens;
-    if (firstPosition + count > maxLength) {
-      throw new RangeError(positionOutOfRange(where, firstPosition, count, maxLength));
+    const span = independent ? 1 : count;
+    if (firstPosition + span > maxLength) {
+      throw new RangeError(positionOutOfRange(where, firstPosition, span, maxLength));
     }
     const newTimes = options.timestamps ?? null;
 
     // Run the new tokens through every layer against the cached keys and values.
-    const newKeys: Float32Array[][] = []; // [layer][head] -> [count, dqk]
-    const newValues: Float32Array[][] = []; // [layer][head] -> [count, dv]
+    const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
+    const newValues: Float32Array[][] = []; // [layer][cache head] -> [count, valueWidth]
     const hidden = tf.tidy(() => {
-      const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + i); // [count]
+      const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
       let x = this.embed(items, positions, null); // [count, d]
       for (let layer = 0; layer < layers; layer++) {
         const weights = this.weights.layers[layer];
-        const { u, v, q, k } = this.project(weights, x);
+        const { u, v, q, k, latent } = this.project(weights, x);
+        const kv = cachedKeyValueHeads(cache.layers[layer], { keys: k, values: v, latent }, cacheLayout, kvHeads, dqk, dv, (all) => this.upProject(weights, all));
 
-        // Attend head by head: heads may keep different cached tokens.
+        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
         const outputs: tf.Tensor2D[] = [];
-        newKeys.push([]);
-        newValues.push([]);
+        newKeys.push(kv.newKeys);
+        newValues.push(kv.newValues);
         for (let head = 0; head < heads; head++) {
-          const cached = cache.layers[layer].heads[head];
-          const len = cached.keys.rows;
+          const kvHead = Math.floor(head / group);
+          const cached = kv.cached[kvHead];
           const headQueries = tf.slice(q, [0, head * dqk], [count, dqk]); // [count, dqk]
-          const headKeys = tf.slice(k, [0, head * dqk], [count, dqk]); // [count, dqk]
-          const headValues = tf.slice(v, [0, head * dv], [count, dv]); // [count, dv]
-          const allKeys = tf.concat([tf.tensor2d(cached.keys.decode(), [len, dqk]), headKeys], 0); // [len + count, dqk]
-          const allValues = tf.concat([tf.tensor2d(cached.values.decode(), [len, dv]), headValues], 0); // [len + count, dv]
-          const layout = appendLayout(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets);
+          const allKeys = kv.keys[kvHead]; // [len + count, dqk]
+          const allValues = kv.values[kvHead]; // [len + count, dv]
+          const layout = (independent ? candidateLayout : appendLayout)(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets);
           outputs.push(cachedPointwiseAttention(headQueries, allKeys, allValues, layout, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D));
-          newKeys[layer].push(headKeys.dataSync() as Float32Array);
-          newValues[layer].push(headValues.dataSync() as Float32Array);
         }
         const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, heads · dv]
         x = this.finishLayer(weights, x, attended, u, null, null);
       }
       return this.output(x).dataSync() as Float32Array; // [count, d]
     });
+
+    if (independent) {
+      return { hidden, cache };
+    }
 
     // Grow the cache with the new tokens' keys, values and timestamps.
     const grown = cache.layers.map((layerCache, layer) => ({
@@ -160,13 +187,19 @@ export class Hstu extends BaseSequentialModel {
     // HSTU layers.
     for (let layer = 0; layer < layers; layer++) {
       const weights = this.weights.layers[layer];
-      const { u, v, q, k } = this.project(weights, x);
-      const attention = batchedPointwiseAttention(q, k, v, layout, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D, batch.batch, batch.len, heads, record !== null && record.weights !== null);
+      const { u, v, q, k, latent } = this.project(weights, x);
+      const kvHeads = kvHeadsOf(this.config);
+      const attention = batchedPointwiseAttention(q, repeatKvHeads(k, heads, kvHeads), repeatKvHeads(v, heads, kvHeads), layout, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D, batch.batch, batch.len, heads, record !== null && record.weights !== null);
       if (record !== null) {
-        record.keys.push(k);
-        record.values.push(v);
+        const stored = cachedColumns({ keys: k, values: v, latent }, this.cacheLayout);
+        record.keys.push(stored.keys);
+        record.values.push(stored.values);
         if (record.weights !== null && attention.weights !== null) {
           record.weights.push(attention.weights);
+        }
+        if (record.recordOnly === true && layer === layers - 1) {
+          // The caller reads only the record, so the last layer's output is skipped.
+          return x;
         }
       }
       x = this.finishLayer(weights, x, attention.output, u, validMask, random);
@@ -194,11 +227,32 @@ export class Hstu extends BaseSequentialModel {
       const projected = matMul2d(normed, kernel);
       return tf.mul(projected, tf.sigmoid(projected)) as tf.Tensor2D;
     };
+    const kvHeads = kvHeadsOf(this.config);
+    if (weights.kvDownKernel !== null) {
+      // With a latent, the kernel contains U and Q, and V and K come from the latent.
+      const latent = matMul2d(normed, weights.kvDownKernel as tf.Tensor2D); // [n, r]
+      const u = part(0, heads * dv);
+      const q = tf.mul(part(heads * dv, heads * dqk), 1 / Math.sqrt(dqk)) as tf.Tensor2D;
+      const up = this.upProject(weights, latent);
+      return { u, v: up.values, q, k: up.keys, latent };
+    }
     const u = part(0, heads * dv);
-    const v = part(heads * dv, heads * dv);
-    const q = tf.mul(part(2 * heads * dv, heads * dqk), 1 / Math.sqrt(dqk)) as tf.Tensor2D;
-    const k = part(2 * heads * dv + heads * dqk, heads * dqk);
-    return { u, v, q, k };
+    const v = part(heads * dv, kvHeads * dv);
+    const q = tf.mul(part((heads + kvHeads) * dv, heads * dqk), 1 / Math.sqrt(dqk)) as tf.Tensor2D;
+    const k = part((heads + kvHeads) * dv + heads * dqk, kvHeads * dqk);
+    return { u, v, q, k, latent: null };
+  }
+
+  /** V and K = SiLU(c · W_ukv) from latents c `[n, r]`: `[n, kvHeads · dv]` and `[n, kvHeads · dqk]`. */
+  private upProject(weights: HstuLayerWeights, latent: tf.Tensor2D): { keys: tf.Tensor2D; values: tf.Tensor2D } {
+    const { queryKeySize: dqk, valueSize: dv } = this.config;
+    const kvHeads = kvHeadsOf(this.config);
+    const projected = matMul2d(latent, weights.kvUpKernel as tf.Tensor2D); // [n, kvHeads · (dv + dqk)]
+    const activated = tf.mul(projected, tf.sigmoid(projected)) as tf.Tensor2D;
+    const rows = latent.shape[0];
+    const values = tf.slice(activated, [0, 0], [rows, kvHeads * dv]); // [n, kvHeads · dv]
+    const keys = tf.slice(activated, [0, kvHeads * dv], [rows, kvHeads * dqk]); // [n, kvHeads · dqk]
+    return { keys, values };
   }
 
   /** `x + f2(dropout(LN(A·V) ⊙ U))`, padding rows zeroed, `[n, d]`. */

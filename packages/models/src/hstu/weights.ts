@@ -1,12 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedVariable } from '../model/types';
 import { SeededRandom } from '../random';
+import { kvHeadsOf, latentSizeOf } from '../variants/head-sharing';
 import type { HstuConfig } from './config';
 
 /** Trainable tensors of one HSTU layer. */
 export interface HstuLayerWeights {
-  /** Fused projection to U, V, Q, K, `[d, heads · (2 · dv + 2 · dqk)]` (no bias). */
+  /**
+   * Fused projection to U, V, Q, K, `[d, heads · (2 · dv + 2 · dqk)]` (no bias). With
+   * `kvHeads` the V and K column blocks have `kvHeads` heads; with `kvLatentSize` the kernel
+   * holds U and Q only, `[d, heads · (dv + dqk)]`.
+   */
   projectionKernel: tf.Variable;
+  /** Down-projection to the multi-head latent attention latent, `[d, r]`; `null` without `kvLatentSize`. */
+  kvDownKernel: tf.Variable | null;
+  /** Up-projection from the latent to V and K, `[r, kvHeads · (dv + dqk)]`; `null` without `kvLatentSize`. */
+  kvUpKernel: tf.Variable | null;
   /** Output projection, `[heads · dv, d]`, with bias `[d]`. */
   outputKernel: tf.Variable;
   outputBias: tf.Variable;
@@ -59,11 +68,15 @@ export function createHstuWeights(config: HstuConfig, seed: number): { weights: 
 
   // Layers.
   const layers: HstuLayerWeights[] = [];
-  const projectionWidth = heads * (2 * dv + 2 * dqk);
+  const kvHeads = kvHeadsOf(config);
+  const latent = latentSizeOf(config);
+  const projectionWidth = heads * (dv + dqk) + (latent === null ? kvHeads * (dv + dqk) : 0);
   for (let layer = 0; layer < config.layers; layer++) {
     const prefix = `layer_${layer}/`;
     layers.push({
       projectionKernel: make(`${prefix}uvqk/kernel`, [d, projectionWidth], normal(0.02, false)),
+      kvDownKernel: latent === null ? null : make(`${prefix}kv_down/kernel`, [d, latent], normal(0.02, false)),
+      kvUpKernel: latent === null ? null : make(`${prefix}kv_up/kernel`, [latent, kvHeads * (dv + dqk)], normal(0.02, false)),
       outputKernel: make(`${prefix}output/kernel`, [heads * dv, d], normal(Math.sqrt(2 / (heads * dv + d)), false)),
       outputBias: make(`${prefix}output/bias`, [d], () => undefined),
       positionBias: make(`${prefix}relative_position_bias`, [config.maxLength], normal(0.02, false)),

@@ -36,6 +36,22 @@ export interface PrefillOptions {
   statsWindow?: number;
 }
 
+/** Options of {@link SequentialModel.prefillBatch}. */
+export interface PrefillBatchOptions {
+  /** Timestamps in seconds, one `[n_i]` array per history. Models that use no time ignore them. */
+  timestamps?: readonly Float64Array[];
+  /** Record attention statistics for compression strategies. Default false. */
+  recordStats?: boolean;
+  /** Number of last history queries whose attention is kept in `stats.window`. Default 64. */
+  statsWindow?: number;
+  /**
+   * Histories per encoder pass. Histories are grouped by length, so that a pass pads
+   * little. Default value: 8
+   * @minimum 1
+   */
+  batchSize?: number;
+}
+
 /** Options of {@link SequentialModel.append} and {@link SequentialModel.forwardLast}. */
 export interface SequenceOptions {
   /** Timestamp of each item in seconds; ignored by models that use no time. */
@@ -65,6 +81,16 @@ export interface SequentialModel {
    * position and merge weight.
    */
   append(cache: KVCache, items: Int32Array, options?: SequenceOptions): AppendResult;
+  /**
+   * Prefills many histories in right-padded encoder passes and returns one result per
+   * history, in input order. Each result equals {@link prefill} of that history within
+   * float32 rounding (a padded key gets exactly zero attention), so batching only saves the
+   * per-call overhead of the tensor engine.
+   *
+   * @param histories - each `[n_i]` item ids, as for {@link prefill}.
+   * @throws RangeError naming the first invalid history, timestamp array or option; nothing runs then.
+   */
+  prefillBatch(histories: readonly Int32Array[], options?: PrefillBatchOptions): PrefillResult[];
   /** Runs one full forward pass without a cache and returns the last position's hidden state, `[d]`. */
   forwardLast(sequence: Int32Array, options?: SequenceOptions): Float32Array;
   /**
@@ -77,6 +103,28 @@ export interface SequentialModel {
   scoreAll(hidden: Float32Array): Float32Array;
   /** Scores the given items (each in 1..itemCount) for a hidden state `[d]`: `[k]`. */
   scoreCandidates(hidden: Float32Array, items: Int32Array): Float32Array;
+  /**
+   * Scores labelled impressions against a (possibly compressed) history cache, M-FALCON style.
+   * Each candidate is appended at position `cache.seenTokens` (with its own timestamp when
+   * given) and attends to the cached tokens and to itself, never to another candidate. Its
+   * score is the click logit `w · h + b` of the click head. The cache is not changed, and its
+   * keys and values are decoded once for all candidates.
+   *
+   * @param candidates - `[k]` item ids in 1..itemCount.
+   * @param options - `timestamps`: `[k]` seconds, one per candidate, required when the cache stores timestamps.
+   * @returns click logits `[k]`.
+   * @throws TypeError when the model has no click head (`ctrHead` off).
+   * @throws RangeError for an id outside the catalogue, or when `cache.seenTokens` is not below `maxLength`.
+   */
+  scoreImpressions(cache: KVCache, candidates: Int32Array, options?: SequenceOptions): Float32Array;
+  /**
+   * Applies the click head to hidden states: `w · h + b` per row, accumulated in float64.
+   *
+   * @param hidden - `[n, d]` row-major, for example the `hidden` of `append`.
+   * @returns click logits `[n]`.
+   * @throws TypeError when the model has no click head (`ctrHead` off).
+   */
+  clickLogits(hidden: Float32Array): Float32Array;
   /** Number of trainable parameters. */
   numWeights(): number;
   /** Releases the model's tensors; the model cannot be used afterwards. */
@@ -122,6 +170,14 @@ export interface TrainableModel extends SequentialModel {
   outputEmbeddings(items: tf.Tensor1D): tf.Tensor2D;
   /** Called after the variables changed (a training step, a load) to drop derived caches. */
   weightsChanged(): void;
+  /**
+   * Click logits of final hidden states as a tensor that depends on the head's variables.
+   *
+   * @param hidden - `[n, d]`.
+   * @returns `[n]`.
+   * @throws TypeError when the model has no click head.
+   */
+  clickLogitTensor(hidden: tf.Tensor2D): tf.Tensor1D;
 }
 
 /** Tests whether a model exposes the training interface of this package. */

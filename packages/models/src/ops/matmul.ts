@@ -60,12 +60,18 @@ const batchMatMulWithGradient = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, 
 
 /**
  * Multiplies `a · b`; the gradient uses explicit transposes instead of transpose flags.
+ * Outside a gradient tape (inference) it calls `tf.matMul` directly, which gives the same
+ * product. The custom-gradient wrapper cost 3–6 µs more per call on wasm, and one append of a
+ * 2-layer SASRec makes 16 calls.
  *
  * @param a - `[rows, inner]`.
  * @param b - `[inner, cols]`.
  * @returns `[rows, cols]`.
  */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (!tf.engine().isTapeOn()) {
+    return tf.matMul(a, b);
+  }
   return matMul2dWithGradient(a, b) as tf.Tensor2D;
 }
 

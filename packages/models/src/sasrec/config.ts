@@ -1,4 +1,6 @@
 import { invalidArgument } from '../messages';
+import { withCtrHeadFlag } from '../ctr/head';
+import { validateHeadVariant, withHeadVariant } from '../variants/head-sharing';
 
 /** Hyperparameters of SASRec. */
 export interface SasRecConfig {
@@ -43,6 +45,29 @@ export interface SasRecConfig {
    * generative-recommenders SASRec does for sampled softmax. Default value: true
    */
   l2NormalizeEmbeddings?: boolean;
+  /**
+   * Key/value heads per block, a divisor of `heads`: query heads form `kvHeads` groups of
+   * consecutive heads that read one shared key/value head (grouped-query attention, Ainslie
+   * et al., 2023, arXiv:2305.13245; 1 is multi-query attention, Shazeer, 2019,
+   * arXiv:1911.02150). The cache stores `kvHeads` heads per layer. Default value: `heads`
+   * @minimum 1
+   */
+  kvHeads?: number;
+  /**
+   * Width r of the multi-head latent attention latent (DeepSeek-AI, "DeepSeek-V2", 2024,
+   * arXiv:2405.04434): each block computes `c = x · W_dkv` (`[d, r]`, no bias) and projects
+   * the keys and values of its `kvHeads` heads up from c; the cache stores c alone. Absent:
+   * no latent. The absolute position embedding is added to the input, so the keys need no
+   * separate position part (DeepSeek-V2's decoupled RoPE key).
+   * @minimum 2
+   */
+  kvLatentSize?: number;
+  /**
+   * Adds a click head (a weight vector `[d]` and a bias) for the CTR task: the click logit of
+   * the item at position t is `w · h_t + b`, where `h_t` is the final hidden state, which sees
+   * items ≤ t. Checkpoints store the head. Default value: false
+   */
+  ctrHead?: boolean;
 }
 
 /** Defaults of {@link SasRecConfig}: the ML-1M settings of the SASRec paper and generative-recommenders. */
@@ -88,5 +113,9 @@ export function resolveSasRecConfig(config: Partial<SasRecConfig> & { itemCount:
   if (typeof resolved.l2NormalizeEmbeddings !== 'boolean') {
     throw new TypeError(invalidArgument('createSasRec', 'config.l2NormalizeEmbeddings', 'a boolean', String(resolved.l2NormalizeEmbeddings)));
   }
-  return resolved;
+
+  // Head-level variant fields are kept only when set, so that configurations without them stay unchanged.
+  const withVariant = withHeadVariant(resolved, config);
+  validateHeadVariant('createSasRec', withVariant);
+  return withCtrHeadFlag('createSasRec', withVariant, config.ctrHead);
 }

@@ -4,11 +4,15 @@ import { invalidArgument, positionOutOfRange } from '../messages';
 import { BaseSequentialModel, checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
 import { validateItems, validateTimestamps } from '../model/input';
 import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
+import { candidateBias } from '../ctr/candidate-layout';
 import { appendBias, batchedSoftmaxAttention, cachedSoftmaxAttention, causalPaddingBias } from '../ops/attention';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
+import { matMul2d } from '../ops/matmul';
 import type { SeededRandom } from '../random';
 import { resolveSasRecConfig, type SasRecConfig } from './config';
 import { createSasRecWeights, type SasRecBlockWeights, type SasRecWeights } from './weights';
+import { cachedColumns, cachedKeyValueHeads, type KeyValueProjection } from '../variants/cached-heads';
+import { cacheLayoutOf, kvHeadsOf, repeatKvHeads } from '../variants/head-sharing';
 
 /** Layer-norm epsilon of the SASRec reference implementations. */
 const NORM_EPSILON = 1e-8;
@@ -65,11 +69,17 @@ export class SasRec extends BaseSequentialModel {
   }
 
   protected get keySize(): number {
-    return this.config.hiddenSize / this.config.heads;
+    return this.cacheLayout.keyWidth;
   }
 
   protected get valueSize(): number {
-    return this.keySize;
+    return this.cacheLayout.valueWidth;
+  }
+
+  /** Cache heads and widths: one head per key/value head of width dHead, or the latent halves. */
+  private get cacheLayout(): ReturnType<typeof cacheLayoutOf> {
+    const dHead = this.config.hiddenSize / this.config.heads;
+    return cacheLayoutOf(this.config, dHead, dHead);
   }
 
   protected get usesTime(): boolean {
@@ -77,57 +87,73 @@ export class SasRec extends BaseSequentialModel {
   }
 
   append(cache: KVCache, items: Int32Array, options: SequenceOptions = {}): AppendResult {
+    return this.appendTokens('SasRec.append', cache, items, options, false);
+  }
+
+  protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
+    return this.appendTokens('SasRec.scoreImpressions', cache, candidates, options, true).hidden;
+  }
+
+  /**
+   * Runs tokens through every block against the cached keys and values. When `independent` is
+   * false the tokens are appended in order (positions seenTokens, +1, ..., causal among them)
+   * and the grown cache is returned. When it is true every token is a candidate at position
+   * seenTokens that attends to the cache and to itself only, and the cache is returned unchanged.
+   */
+  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean): AppendResult {
     // Validate the request against the cache and the position range.
-    const where = 'SasRec.append';
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
       throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
     }
     validateTimestamps(where, options.timestamps, items.length);
     const { layers, heads } = this.config;
-    const dHead = this.keySize;
-    checkCacheLayout(where, cache, layers, heads, dHead, dHead);
+    const dHead = this.config.hiddenSize / heads;
+    const kvHeads = kvHeadsOf(this.config);
+    const layout = this.cacheLayout;
+    const group = heads / kvHeads;
+    checkCacheLayout(where, cache, layers, layout.heads, layout.keyWidth, layout.valueWidth);
     const count = items.length;
     const firstPosition = cache.seenTokens;
-    if (firstPosition + count > this.config.maxLength) {
-      throw new RangeError(positionOutOfRange(where, firstPosition, count, this.config.maxLength));
+    const span = independent ? 1 : count;
+    if (firstPosition + span > this.config.maxLength) {
+      throw new RangeError(positionOutOfRange(where, firstPosition, span, this.config.maxLength));
     }
 
     // Run the new tokens through every block against the cached keys and values.
-    const newKeys: Float32Array[][] = []; // [layer][head] -> [count, dHead]
+    const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
     const newValues: Float32Array[][] = [];
     const hidden = tf.tidy(() => {
-      const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + i); // [count]
+      const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
       let x = this.embed(items, positions, null); // [count, d]
       for (let layer = 0; layer < layers; layer++) {
         const block = this.weights.blocks[layer];
         const normed = layerNorm(x, block.attentionNormScale as tf.Tensor1D, block.attentionNormShift as tf.Tensor1D, NORM_EPSILON);
         const queries = tf.mul(dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D), 1 / Math.sqrt(dHead)) as tf.Tensor2D; // [count, d]
-        const keys = dense(x, block.keyKernel as tf.Tensor2D, block.keyBias as tf.Tensor1D); // [count, d]
-        const values = dense(x, block.valueKernel as tf.Tensor2D, block.valueBias as tf.Tensor1D); // [count, d]
+        const projection = this.projectKeysValues(block, x); // keys, values [count, kvHeads · dHead]
+        const kv = cachedKeyValueHeads(cache.layers[layer], projection, layout, kvHeads, dHead, dHead, (latent) => this.upProject(block, latent));
 
-        // Attend head by head: heads may keep different cached tokens.
+        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
         const outputs: tf.Tensor2D[] = [];
-        newKeys.push([]);
-        newValues.push([]);
+        newKeys.push(kv.newKeys);
+        newValues.push(kv.newValues);
         for (let head = 0; head < heads; head++) {
-          const cached = cache.layers[layer].heads[head];
+          const kvHead = Math.floor(head / group);
+          const cached = kv.cached[kvHead];
           const len = cached.keys.rows;
           const headQueries = tf.slice(queries, [0, head * dHead], [count, dHead]); // [count, dHead]
-          const headKeys = tf.slice(keys, [0, head * dHead], [count, dHead]); // [count, dHead]
-          const headValues = tf.slice(values, [0, head * dHead], [count, dHead]); // [count, dHead]
-          const allKeys = tf.concat([tf.tensor2d(cached.keys.decode(), [len, dHead]), headKeys], 0); // [len + count, dHead]
-          const allValues = tf.concat([tf.tensor2d(cached.values.decode(), [len, dHead]), headValues], 0); // [len + count, dHead]
-          const bias = tf.tensor2d(appendBias(logWeights(cached), len, count), [count, len + count]);
-          outputs.push(cachedSoftmaxAttention(headQueries, allKeys, allValues, bias));
-          newKeys[layer].push(headKeys.dataSync() as Float32Array);
-          newValues[layer].push(headValues.dataSync() as Float32Array);
+          const bias = tf.tensor2d((independent ? candidateBias : appendBias)(logWeights(cached), len, count), [count, len + count]);
+          outputs.push(cachedSoftmaxAttention(headQueries, kv.keys[kvHead], kv.values[kvHead], bias));
         }
         const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, d]
         x = this.finishBlock(block, normed, attended, null, null);
       }
       return this.finalNorm(x).dataSync() as Float32Array; // [count, d]
     });
+
+    if (independent) {
+      return { hidden, cache };
+    }
 
     // Grow the cache with the new tokens' keys and values.
     const grown = cache.layers.map((layerCache, layer) => ({
@@ -153,19 +179,47 @@ export class SasRec extends BaseSequentialModel {
       const block = this.weights.blocks[layer];
       const normed = layerNorm(x, block.attentionNormScale as tf.Tensor1D, block.attentionNormShift as tf.Tensor1D, NORM_EPSILON);
       const queries = dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D); // [batch · len, d]
-      const keys = dense(x, block.keyKernel as tf.Tensor2D, block.keyBias as tf.Tensor1D); // [batch · len, d]
-      const values = dense(x, block.valueKernel as tf.Tensor2D, block.valueBias as tf.Tensor1D); // [batch · len, d]
+      const projection = this.projectKeysValues(block, x); // keys, values [batch · len, kvHeads · dHead]
+      const kvHeads = kvHeadsOf(this.config);
+      const keys = repeatKvHeads(projection.keys, heads, kvHeads); // [batch · len, d]
+      const values = repeatKvHeads(projection.values, heads, kvHeads); // [batch · len, d]
       const attention = batchedSoftmaxAttention(queries, keys, values, bias, batch.batch, batch.len, heads, rate, random, record !== null && record.weights !== null);
       if (record !== null) {
-        record.keys.push(keys);
-        record.values.push(values);
+        const stored = cachedColumns(projection, this.cacheLayout);
+        record.keys.push(stored.keys);
+        record.values.push(stored.values);
         if (record.weights !== null && attention.probabilities !== null) {
           record.weights.push(attention.probabilities);
+        }
+        if (record.recordOnly === true && layer === layers - 1) {
+          // The caller reads only the record, so the last layer's output is skipped.
+          return x;
         }
       }
       x = this.finishBlock(block, normed, attention.output, validMask, random);
     }
     return this.finalNorm(x);
+  }
+
+  /**
+   * Keys and values of one block, `[n, kvHeads · dHead]` each. With a latent they are projected
+   * up from `c = x · W_dkv`, which is returned too; the position embedding is already in x.
+   */
+  private projectKeysValues(block: SasRecBlockWeights, x: tf.Tensor2D): KeyValueProjection {
+    if (block.kvDownKernel === null) {
+      const keys = dense(x, block.keyKernel as tf.Tensor2D, block.keyBias as tf.Tensor1D);
+      const values = dense(x, block.valueKernel as tf.Tensor2D, block.valueBias as tf.Tensor1D);
+      return { keys, values, latent: null };
+    }
+    const latent = matMul2d(x, block.kvDownKernel as tf.Tensor2D); // [n, r]
+    return { ...this.upProject(block, latent), latent };
+  }
+
+  /** Keys and values from latents `[n, r]`, `[n, kvHeads · dHead]` each. */
+  private upProject(block: SasRecBlockWeights, latent: tf.Tensor2D): { keys: tf.Tensor2D; values: tf.Tensor2D } {
+    const keys = dense(latent, block.keyKernel as tf.Tensor2D, block.keyBias as tf.Tensor1D);
+    const values = dense(latent, block.valueKernel as tf.Tensor2D, block.valueBias as tf.Tensor1D);
+    return { keys, values };
   }
 
   /** Item embedding × √d + position embedding, with dropout when training, `[n, d]`. */

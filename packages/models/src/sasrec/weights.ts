@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedVariable } from '../model/types';
 import { SeededRandom } from '../random';
+import { kvHeadsOf, latentSizeOf } from '../variants/head-sharing';
 import type { SasRecConfig } from './config';
 
 /** Trainable tensors of one SASRec block. */
@@ -8,7 +9,11 @@ export interface SasRecBlockWeights {
   /** Layer norm before attention: scale and shift, `[d]`. */
   attentionNormScale: tf.Variable;
   attentionNormShift: tf.Variable;
-  /** Query, key, value and output projections, `[d, d]`, with biases `[d]`. */
+  /**
+   * Query, key, value and output projections, `[d, d]`, with biases `[d]`. With `kvHeads`
+   * the key and value projections are `[d, kvHeads · dHead]`, and with `kvLatentSize` r they
+   * project up from the latent, `[r, kvHeads · dHead]`.
+   */
   queryKernel: tf.Variable;
   queryBias: tf.Variable;
   keyKernel: tf.Variable;
@@ -25,6 +30,8 @@ export interface SasRecBlockWeights {
   ffnInnerBias: tf.Variable;
   ffnOuterKernel: tf.Variable;
   ffnOuterBias: tf.Variable;
+  /** Down-projection to the multi-head latent attention latent, `[d, r]`; `null` without `kvLatentSize`. */
+  kvDownKernel: tf.Variable | null;
 }
 
 /** Trainable tensors of a SASRec model. */
@@ -64,6 +71,10 @@ export function createSasRecWeights(config: SasRecConfig, seed: number): { weigh
     }
   };
   const xavier = normalFill(random, Math.sqrt(2 / (d + d)));
+  const latent = latentSizeOf(config);
+  const kvInput = latent ?? d;
+  const kvWidth = kvHeadsOf(config) * (d / config.heads);
+  const kvXavier = normalFill(random, Math.sqrt(2 / (kvInput + kvWidth)));
   const zeros = (): void => undefined;
   const ones = (values: Float32Array): void => {
     values.fill(1);
@@ -85,10 +96,11 @@ export function createSasRecWeights(config: SasRecConfig, seed: number): { weigh
       attentionNormShift: make(`${prefix}attention_norm/shift`, [d], zeros),
       queryKernel: make(`${prefix}query/kernel`, [d, d], xavier),
       queryBias: make(`${prefix}query/bias`, [d], zeros),
-      keyKernel: make(`${prefix}key/kernel`, [d, d], xavier),
-      keyBias: make(`${prefix}key/bias`, [d], zeros),
-      valueKernel: make(`${prefix}value/kernel`, [d, d], xavier),
-      valueBias: make(`${prefix}value/bias`, [d], zeros),
+      kvDownKernel: latent === null ? null : make(`${prefix}kv_down/kernel`, [d, latent], normalFill(random, Math.sqrt(2 / (d + latent)))),
+      keyKernel: make(`${prefix}key/kernel`, [kvInput, kvWidth], kvXavier),
+      keyBias: make(`${prefix}key/bias`, [kvWidth], zeros),
+      valueKernel: make(`${prefix}value/kernel`, [kvInput, kvWidth], kvXavier),
+      valueBias: make(`${prefix}value/bias`, [kvWidth], zeros),
       outputKernel: make(`${prefix}output/kernel`, [d, d], xavier),
       outputBias: make(`${prefix}output/bias`, [d], zeros),
       ffnNormScale: make(`${prefix}ffn_norm/scale`, [d], ones),

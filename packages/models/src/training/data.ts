@@ -14,6 +14,8 @@ export interface TrainingData {
   trainEnd: Int32Array;
   /** Timestamp of each interaction in seconds, aligned with `items`; read by models that use time (HSTU). */
   timestamps?: Float64Array;
+  /** Click label (0 or 1) of each interaction, aligned with `items`; read by the `'ctr-bce'` loss. */
+  labels?: Uint8Array;
 }
 
 /**

@@ -13,6 +13,11 @@ export function fingerprintTrainingData(data: TrainingData): string {
   if (data.timestamps !== undefined) {
     arrays.push(data.timestamps);
   }
+  // Only the CTR loss reads labels, so data without them keeps its earlier fingerprint.
+  if (data.labels !== undefined) {
+    hash.update('labels;');
+    arrays.push(data.labels);
+  }
   for (const array of arrays) {
     hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   }

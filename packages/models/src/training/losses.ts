@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { invalidArgument } from '../messages';
 import { logSumExp } from '../ops/layers';
 import { matMul2d } from '../ops/matmul';
 import type { TrainableModel } from '../model/types';
 import type { SeededRandom } from '../random';
 
 /** Training objective of a next-item model. */
-export type LossName = 'sampled-softmax' | 'bce' | 'full-ce';
+export type LossName = 'sampled-softmax' | 'bce' | 'full-ce' | 'ctr-bce';
 
 /** Logit given to a sampled negative that equals the positive, so it drops out of the softmax. */
 const COLLISION_LOGIT_BIAS = -5e4;
@@ -36,10 +37,16 @@ export interface LossInputs {
  *   that differs from the target (the SASRec paper's loss).
  * - `full-ce`: softmax cross-entropy over the whole catalogue (items 1..itemCount).
  *
+ * The CTR loss `ctr-bce` does not go through this function: `trainModel` computes it from the
+ * click head (see `ctrLossAndGradients`).
+ *
  * @see Jiaqi Zhai et al., "Revisiting Neural Retrieval on Accelerators", KDD 2023, arXiv:2306.04039 (sampled softmax for retrieval).
  * @see Anton Klenitskiy and Alexey Vasilev, "Turning Dross Into Gold Loss: is BERT4Rec really better than SASRec?", RecSys 2023, arXiv:2309.07602.
  */
 export function computeLoss(model: TrainableModel, loss: LossName, inputs: LossInputs): tf.Scalar {
+  if (loss === 'ctr-bce') {
+    throw new TypeError(invalidArgument('computeLoss', 'loss', "a next-item loss; 'ctr-bce' is computed by ctrLossAndGradients", `'${loss}'`));
+  }
   const scale = model.normalizesEmbeddings ? 1 / inputs.temperature : 1;
   const positives = model.outputEmbeddings(tf.tensor1d(inputs.targets, 'int32')); // [tokens, d]
   const positiveLogits = tf.mul(tf.sum(tf.mul(inputs.hidden, positives), -1), scale) as tf.Tensor1D; // [tokens]

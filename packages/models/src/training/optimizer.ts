@@ -45,8 +45,8 @@ export class AdamW {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.98;
     this.epsilon = options.epsilon ?? 1e-8;
-    this.first = variables.map((entry) => tf.variable(tf.zerosLike(entry.variable), false));
-    this.second = variables.map((entry) => tf.variable(tf.zerosLike(entry.variable), false));
+    this.first = variables.map((entry) => zeroVariable(entry.variable));
+    this.second = variables.map((entry) => zeroVariable(entry.variable));
   }
 
   /**
@@ -98,4 +98,15 @@ export class AdamW {
     this.first.forEach((moment) => moment.dispose());
     this.second.forEach((moment) => moment.dispose());
   }
+}
+
+/**
+ * Creates a non-trainable variable of zeros shaped like `like`. The zeros tensor is disposed
+ * once the variable references its data, so creating an optimizer leaves no tensor behind.
+ */
+function zeroVariable(like: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const variable = tf.variable(zeros, false);
+  zeros.dispose();
+  return variable;
 }

@@ -37,7 +37,8 @@ export function lossAndGradients(model: TrainableModel, batch: TrainingBatch, se
       random,
     });
   }, variables);
-  return { loss: value, gradients: variables.map((variable) => grads[variable.name]) };
+  // A variable that the loss does not read (the click head under a next-item loss) gets a zero gradient.
+  return { loss: value, gradients: variables.map((variable) => grads[variable.name] ?? tf.zerosLike(variable)) };
 }
 
 /**

@@ -5,6 +5,7 @@ import { loadTrainingState, saveCheckpoint, saveTrainingState, type TrainingStat
 import { earlyStopped, epochFinished, invalidArgument, nonFiniteLoss, trainingResumed } from '../messages';
 import { isTrainableModel, type SequentialModel, type TrainableModel } from '../model/types';
 import { deriveSeed, SeededRandom } from '../random';
+import { buildCtrBatch, ctrTrainableUsers, ctrTrainStep, validateCtrTraining } from '../ctr/training';
 import { buildTrainingBatch, planEpoch, trainableUsers, validateTrainingData, type TrainingData } from './data';
 import { fingerprintTrainingData } from './fingerprint';
 import type { LossName } from './losses';
@@ -40,7 +41,7 @@ export interface TrainOptions {
    * @minimum 0
    */
   learningRate: number;
-  /** Training objective; see `computeLoss`. */
+  /** Training objective, see `computeLoss`. `'ctr-bce'` trains the click head on `data.labels` (see `ctrLossAndGradients`). */
   loss: LossName;
   /**
    * Negatives of sampled softmax, shared by the batch. Typical value: 128
@@ -131,9 +132,12 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
   }
   validateOptions(options);
   validateTrainingData('trainModel', data, model.config.itemCount);
+  if (options.loss === 'ctr-bce') {
+    validateCtrTraining('trainModel', model, data);
+  }
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
-  const users = trainableUsers(data);
+  const users = options.loss === 'ctr-bce' ? ctrTrainableUsers(data) : trainableUsers(data);
   const maxLength = model.config.maxLength;
   const settings = { loss: options.loss, negatives: options.negatives, temperature: options.temperature };
   const optimizer = new AdamW(model.variables, { learningRate: options.learningRate, weightDecay: options.weightDecay });
@@ -215,9 +219,10 @@ function runEpoch(
   let lossSum = 0;
   let tokens = 0;
   batches.forEach((batchUsers, step) => {
-    const batch = buildTrainingBatch(data, batchUsers, maxLength);
+    const ctrBatch = options.loss === 'ctr-bce' ? buildCtrBatch(data, batchUsers, maxLength) : null;
+    const batch = ctrBatch ?? buildTrainingBatch(data, batchUsers, maxLength);
     const random = new SeededRandom(deriveSeed(options.seed, epoch, step + 1));
-    const loss = trainStep(model, optimizer, batch, settings, random);
+    const loss = ctrBatch === null ? trainStep(model, optimizer, batch, settings, random) : ctrTrainStep(model, optimizer, ctrBatch, random);
     if (!Number.isFinite(loss)) {
       throw new Error(nonFiniteLoss(epoch, step + 1, loss));
     }
@@ -276,8 +281,8 @@ function validateOptions(options: TrainOptions): void {
   if (!Number.isFinite(options.seed)) {
     throw new RangeError(invalidArgument('trainModel', 'options.seed', 'a finite number', String(options.seed)));
   }
-  if (!['sampled-softmax', 'bce', 'full-ce'].includes(options.loss)) {
-    throw new RangeError(invalidArgument('trainModel', 'options.loss', "'sampled-softmax', 'bce' or 'full-ce'", `'${String(options.loss)}'`));
+  if (!['sampled-softmax', 'bce', 'full-ce', 'ctr-bce'].includes(options.loss)) {
+    throw new RangeError(invalidArgument('trainModel', 'options.loss', "'sampled-softmax', 'bce', 'full-ce' or 'ctr-bce'", `'${String(options.loss)}'`));
   }
   if (options.patience !== undefined) {
     integer('patience', 1);
