@@ -5,7 +5,9 @@ import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@ma
 import { initBackend } from '@malloc/models';
 import { buildSite } from '@malloc/report';
 import { cellKey, needsAttentionStats, planCells, type ExtraMethod } from './cells';
+import { modelRowLabel } from './model-variants';
 import type { RunConfig } from './config';
+import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
 import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
@@ -14,6 +16,8 @@ import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
 import { buildRow } from './rows';
+import { DEFAULT_CHUNK_SIZE, protocolKeySuffix } from './streaming-evaluation';
+import { formatCtrSummaryTable } from './rows-ctr';
 import { seededSample } from './sampling';
 import { assignShards, groupKey, type Shard } from './shard';
 import { formatSummaryTable } from './summary';
@@ -76,12 +80,13 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
 
   // Data first, so that a missing or malformed file stops the run before anything is written.
   const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
+  const ctrRun = config.task === 'ctr' ? prepareCtrRun(dataset, config, logger) : null;
 
   // Run identity, resolved config and provenance, saved before the first result.
   const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const out = config.out;
   const resultsPath = join(out, 'results.jsonl');
-  const configHash = hashJson({ dataset: config.dataset, model: config.model, training: config.training, evaluation: config.evaluation, synthetic: config.dataset === 'synthetic' ? config.synthetic : null });
+  const configHash = hashJson({ dataset: config.dataset, model: config.model, training: config.training, evaluation: config.evaluation, synthetic: config.dataset === 'synthetic' ? config.synthetic : null, ...(config.task === 'ctr' ? { task: 'ctr' } : {}) });
   const backend = await initBackend(config.backend, logger);
   const provenance = {
     gitCommit: readGitCommit(),
@@ -103,7 +108,10 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const split = leaveOneOut(dataset);
   const fingerprint = datasetFingerprint(dataset);
   logger.info(describeDataset(dataset, split.usersTooShort));
-  const testUsers = seededSample(split.test.users.length, config.evaluation.maxUsers, config.evaluation.sampleSeed);
+  const testUsers = seededSample(ctrRun === null ? split.test.users.length : ctrRun.split.test.users.length, config.evaluation.maxUsers, config.evaluation.sampleSeed);
+
+  // Cache cells of the streaming protocol get their own keys, so both protocols fit one results file.
+  const keySuffix = protocolKeySuffix(config.evaluation.protocol ?? 'one-shot', config.evaluation.chunkSize ?? DEFAULT_CHUNK_SIZE);
 
   // Cells already finished with this configuration are not run again.
   const finished = new Set(readResults(resultsPath).rows.filter((row) => row.status === 'ok' && row.provenance.configHash === configHash).map((row) => row.cellKey));
@@ -122,11 +130,13 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
       if (shouldStop()) {
         throw new RunInterruptedError(benchInterrupted(rowsWritten.length));
       }
-      const pending = cells.filter((cell) => !finished.has(cellKey(dataset.name, modelId, cell, seed)));
+      // Rows name the model with its head-level variant, for example sasrec-gqa2, so that variants stay apart.
+      const modelLabel = modelRowLabel(modelId, config.model);
+      const pending = cells.filter((cell) => !finished.has(cellKey(dataset.name, modelLabel, cell, seed, keySuffix)));
       cellsSkipped += cells.length - pending.length;
       for (const cell of cells) {
         if (!pending.includes(cell)) {
-          logger.info(cellSkipped(cellKey(dataset.name, modelId, cell, seed)));
+          logger.info(cellSkipped(cellKey(dataset.name, modelLabel, cell, seed, keySuffix)));
         }
       }
       gridDone += cells.length - pending.length;
@@ -147,12 +157,20 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           }
           progress.update('epochs', (step.epoch - 1) * step.steps + step.step);
         },
-      });
+      }, ctrRun);
       progress.stop('epochs');
       const { model, summary } = trained;
       try {
         if (shouldStop()) {
           throw new RunInterruptedError(benchInterrupted(rowsWritten.length));
+        }
+        if (ctrRun !== null) {
+          const group = runCtrGroup({ model, modelId: modelLabel, seed, dataset, plan: ctrRun, userIndices: testUsers, cells: pending, config, summary, run: { runId, backend, provenance, fingerprint }, resultsPath, logger, progress, shouldStop });
+          rowsWritten.push(...group.rows);
+          cellsFailed += group.failed;
+          gridDone += pending.length;
+          progress.update('cells', gridDone);
+          continue;
         }
         progress.start('users', testUsers.length, `${modelId} seed ${seed}, ${pending.length} cells`);
         logger.info(`Evaluating ${pending.length} cells of ${modelId} (seed ${seed}) on ${testUsers.length} test users`);
@@ -167,6 +185,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           logger,
           shouldStop,
           onUser: (done) => progress.update('users', done),
+          calibration: { trainEnd: split.trainEnd },
         });
         progress.stop('users');
         logger.info(`Evaluated ${evaluation.usersEvaluated} users in ${formatSeconds(evaluation.seconds)} (${(evaluation.usersEvaluated / Math.max(evaluation.seconds, 1e-9)).toFixed(1)} users/s for ${pending.length} cells)`);
@@ -175,7 +194,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
         const context = {
           runId,
           dataset: dataset.name,
-          model: modelId,
+          model: modelLabel,
           seed,
           backend,
           excludeHistory: config.evaluation.excludeHistory,
@@ -185,9 +204,11 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           training: { ...summary, evaluationSeconds: evaluation.seconds },
           dataSource: { ...dataset.source, fingerprint, usersTooShort: split.usersTooShort },
           provenance,
+          protocol: config.evaluation.protocol ?? 'one-shot',
+          chunkSize: config.evaluation.chunkSize ?? DEFAULT_CHUNK_SIZE,
         };
         for (const measurement of evaluation.measurements) {
-          const key = cellKey(dataset.name, modelId, measurement.cell, seed);
+          const key = cellKey(dataset.name, modelLabel, measurement.cell, seed, keySuffix);
           const row = buildRow(measurement, evaluation, context, key);
           appendResultRow(resultsPath, row);
           rowsWritten.push(row);
@@ -214,7 +235,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
     logger.info(`Leaderboard site: ${join(sitePath, 'index.html')} (${site.rows} rows)`);
   }
 
-  const summary = rowsWritten.length === 0 ? noNewRows(cellsSkipped) : formatSummaryTable(rowsWritten);
+  const summary = rowsWritten.length === 0 ? noNewRows(cellsSkipped) : config.task === 'ctr' ? formatCtrSummaryTable(rowsWritten) : formatSummaryTable(rowsWritten);
   logger.info(`Finished run ${runId} in ${formatSeconds((Date.now() - startedAt.getTime()) / 1000)}: ${rowsWritten.length} rows written, ${cellsSkipped} cells skipped, ${cellsFailed} failed`);
   return { runId, resultsPath, rowsWritten, cellsSkipped, cellsFailed, sitePath, summary };
 }

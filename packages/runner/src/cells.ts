@@ -1,5 +1,6 @@
 import { createStrategy, listMethods, type CompressionStrategy, type MethodInfo } from '@malloc/compression';
-import { duplicateListEntry, invalidRatio, unknownStrategy } from './messages';
+import { duplicateListEntry, invalidRatio, modelVariantAsStrategy, unknownStrategy } from './messages';
+import { HEAD_VARIANT_IDS, HEAD_VARIANT_METHODS } from './model-variants';
 
 /** Taxonomy entry of the `recompute` reference row, which stores only item ids. */
 export const RECOMPUTE_METHOD: MethodInfo = {
@@ -34,9 +35,12 @@ export interface ExtraMethod {
   create: (params: Record<string, number | string | boolean>) => CompressionStrategy;
 }
 
-/** Lists all methods the runner can evaluate: the compression registry plus `recompute`. */
+/**
+ * Lists all methods of the taxonomy: the compression registry, `recompute`, and the head-level
+ * model variants `mqa`, `gqa` and `mla`, which a run selects through its model settings.
+ */
 export function allMethods(): MethodInfo[] {
-  return [...listMethods(), RECOMPUTE_METHOD];
+  return [...listMethods(), RECOMPUTE_METHOD, ...HEAD_VARIANT_METHODS];
 }
 
 /**
@@ -44,7 +48,7 @@ export function allMethods(): MethodInfo[] {
  * no ratio; every other method gets one cell per ratio. Creating each strategy once here
  * validates ids and parameters before any training starts.
  *
- * @throws RangeError for an unknown strategy id or a ratio outside [0, 1).
+ * @throws RangeError for an unknown strategy id, a model variant id (`mqa`, `gqa`, `mla`) or a ratio outside [0, 1).
  */
 export function planCells(strategies: readonly string[], ratios: readonly number[], extraMethods: readonly ExtraMethod[] = []): CellPlan[] {
   for (const ratio of ratios) {
@@ -60,7 +64,10 @@ export function planCells(strategies: readonly string[], ratios: readonly number
   for (const id of strategies) {
     const method = methods.get(id) ?? extras.get(id)?.info;
     if (method === undefined) {
-      throw new RangeError(unknownStrategy(id, [...methods.keys(), ...extras.keys()]));
+      throw new RangeError(unknownStrategy(id, [...methods.keys(), ...extras.keys()].filter((known) => !HEAD_VARIANT_IDS.has(known))));
+    }
+    if (HEAD_VARIANT_IDS.has(id)) {
+      throw new RangeError(modelVariantAsStrategy(id));
     }
     const extra = extras.get(id);
     if (extra !== undefined) {
@@ -108,9 +115,14 @@ export function instantiate(cell: CellPlan): CompressionStrategy {
   return cell.create === undefined ? createStrategy(cell.strategy, cell.params) : cell.create(cell.params);
 }
 
-/** Key of a cell in results: `dataset__model__strategy__setting__seedN`. */
-export function cellKey(dataset: string, model: string, cell: CellPlan, seed: number): string {
-  return `${dataset}__${model}__${cell.strategy}__${cell.setting === '' ? 'default' : cell.setting}__seed${seed}`;
+/**
+ * Key of a cell in results: `dataset__model__strategy__setting__seedN`, followed for a cache
+ * cell by `protocolSuffix` (empty for one-shot, `__streaming-c16` for streaming with chunks of
+ * 16), so that rows of both protocols can share one results file.
+ */
+export function cellKey(dataset: string, model: string, cell: CellPlan, seed: number, protocolSuffix = ''): string {
+  const suffix = cell.kind === 'cache' ? protocolSuffix : '';
+  return `${dataset}__${model}__${cell.strategy}__${cell.setting === '' ? 'default' : cell.setting}__seed${seed}${suffix}`;
 }
 
 /** Whether any cell's method reads attention statistics recorded at prefill. */

@@ -79,6 +79,8 @@ async function bench(args: string[], stdout: (text: string) => void, logger: Log
     strict: true,
     options: {
       preset: { type: 'string' },
+      task: { type: 'string' },
+      impressions: { type: 'string' },
       config: { type: 'string' },
       dataset: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -102,6 +104,8 @@ async function bench(args: string[], stdout: (text: string) => void, logger: Log
   const training: Record<string, unknown> = {};
   const evaluation: Record<string, unknown> = {};
   if (values.preset !== undefined) cli.preset = values.preset;
+  if (values.task !== undefined) cli.task = values.task;
+  if (values.impressions !== undefined) evaluation.impressions = parseInteger('--impressions', values.impressions);
   if (values.dataset !== undefined) cli.dataset = values.dataset;
   if (values['data-dir'] !== undefined) cli.dataDir = values['data-dir'];
   if (values.models !== undefined) cli.models = splitList(values.models);

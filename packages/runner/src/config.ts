@@ -9,6 +9,12 @@ import { PRESETS, PRESET_IDS } from './presets';
 /** Backends a run may request. */
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
+/**
+ * Task of a run. `retrieval` ranks the whole catalogue for the next item. `ctr` scores the
+ * user's held-out impressions with a click head (target-aware, M-FALCON serving).
+ */
+export type TaskName = 'retrieval' | 'ctr';
+
 /** Model size shared by every model of a run. */
 export interface ModelSettings {
   maxLength: number;
@@ -16,6 +22,10 @@ export interface ModelSettings {
   layers: number;
   heads: number;
   dropout: number;
+  /** Key/value heads (GQA; 1 is MQA); unset means `heads`. Left out of the defaults so that configuration hashes stay unchanged. */
+  kvHeads?: number;
+  /** Width of the MLA latent cached per token and layer; unset means no latent. */
+  kvLatentSize?: number;
 }
 
 /** Training settings; config-schema.json documents each key and its default. */
@@ -41,6 +51,24 @@ export interface EvaluationSettings {
   warmupUsers: number;
   bootstrapResamples: number;
   sampleSeed: number;
+  /**
+   * CTR task: the user's last interactions held out as impressions (and as many before them
+   * for validation). Left out of the defaults so that retrieval configurations keep their
+   * hash. Unset means 10.
+   */
+  impressions?: number;
+  /** CTR task: a rating at or above it is a click when the dataset has no label column. Unset means 4. */
+  clickThreshold?: number;
+  /**
+   * `one-shot` compresses once after the history's prefill, and `streaming` feeds the history
+   * in chunks and compresses after every chunk. Unset means `one-shot`. It is left out of the
+   * defaults, like the keys below, so that earlier configurations keep their hash.
+   */
+  protocol?: 'one-shot' | 'streaming';
+  /** Streaming protocol: items per chunk; unset means 16. */
+  chunkSize?: number;
+  /** Training users whose caches calibrate methods that need calibration (`shared-basis`); unset means 256. */
+  calibrationUsers?: number;
 }
 
 /** Parameters of the synthetic generator, passed through to `@malloc/data`. */
@@ -54,11 +82,18 @@ export interface SyntheticSettings {
   sessionProbability?: number;
   longTermStrength?: number;
   repeatProbability?: number;
+  minLength?: number;
+  topics?: number;
+  interestsPerUser?: number;
+  interestPhase?: number;
+  finalReturns?: number;
+  returnStart?: 'resume' | 'popular';
 }
 
 /** A fully resolved run configuration, saved beside the results of every run. */
 export interface RunConfig {
   preset: string;
+  task: TaskName;
   dataset: string;
   dataDir: string | null;
   out: string;
@@ -82,6 +117,7 @@ export type RunConfigInput = {
 /** Defaults, the lowest level of precedence. */
 export const DEFAULT_CONFIG: Readonly<RunConfig> = {
   preset: 'quick',
+  task: 'retrieval',
   dataset: 'synthetic',
   dataDir: null,
   out: 'results',

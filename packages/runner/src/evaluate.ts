@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { cacheBytes, maxCachedTokens, silentLogger, type AttentionStats, type CompressionStrategy, type KVCache } from '@malloc/compression';
+import { cacheBytes, maxCachedTokens, silentLogger, type AttentionStats, type CalibrationSummary, type CompressionStrategy, type KVCache } from '@malloc/compression';
 import type { EvalSplit, SequenceDataset } from '@malloc/data';
 import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
 import type { SequentialModel } from '@malloc/models';
@@ -7,8 +7,11 @@ import { instantiate, type CellPlan } from './cells';
 import type { EvaluationSettings } from './config';
 import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
-import { evaluationInterrupted, progressLine, warningsSuppressed } from './messages';
+import { evaluationInterrupted, invalidPrefillWindow, progressLine, warningsSuppressed } from './messages';
 import { createOnceLogger, type OnceLogger } from './once-logger';
+import { calibrateStrategies } from './calibration';
+import { DEFAULT_CALIBRATION_USERS, DEFAULT_CHUNK_SIZE, runStreamingCell } from './streaming-evaluation';
+import { DEFAULT_PREFILL_WINDOW, UserRequests } from './user-requests';
 
 /** Timings of one cell in milliseconds, one entry per evaluated user and phase. */
 export interface PhaseSamples {
@@ -16,6 +19,8 @@ export interface PhaseSamples {
   compress: number[];
   append: number[];
   score: number[];
+  /** Ranking of the target among the scores, history excluded when configured. */
+  rank: number[];
 }
 
 /** Measurements of one cell over the evaluated users. */
@@ -30,6 +35,10 @@ export interface CellMeasurement {
   cachedTokens: number;
   users: number;
   samples: PhaseSamples;
+  /** Methods with calibration: the calibration users and the bytes of the shared state. */
+  calibration?: CalibrationSummary;
+  /** Streaming protocol: the most tokens one head stored after any chunk's compression. */
+  streamPeakTokens?: number;
 }
 
 /** The result of evaluating one trained model on a split. */
@@ -55,6 +64,16 @@ export interface EvaluateOptions {
   shouldStop?: () => boolean;
   /** Called after each user with the count of users done and the total. */
   onUser?: (done: number, total: number) => void;
+  /** Training part of every user (`leaveOneOut(...).trainEnd`), for methods that need calibration. */
+  calibration?: { trainEnd: Int32Array };
+  /**
+   * Consecutive users whose histories are prefilled in one `prefillBatch` call. Each user's
+   * cache equals a `prefill` of its history within 1e-5, bit-identical on the cpu backend.
+   * Above 1, a user's prefill time is the call's time divided by its users.
+   * Default value: 1
+   * @minimum 1
+   */
+  prefillWindow?: number;
 }
 
 /**
@@ -68,7 +87,6 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
   const { model, dataset, split, userIndices, cells, settings } = options;
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
-  const maxLength = model.config.maxLength;
   const tail = tailUserMask(split, userIndices);
 
   // One fresh strategy instance and accumulator per cell.
@@ -81,44 +99,45 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
     fullBytes: 0,
     cachedTokens: 0,
     users: 0,
-    samples: { prefill: [], compress: [], append: [], score: [] },
+    samples: { prefill: [], compress: [], append: [], score: [], rank: [] },
   }));
   const strategies: (CompressionStrategy | null)[] = cells.map((cell) => (cell.kind === 'cache' ? instantiate(cell) : null));
   const cellLoggers: OnceLogger[] = cells.map(() => createOnceLogger(logger));
 
+  // Methods with calibration fit their shared state on training users before the first test user.
+  if (options.calibration !== undefined) {
+    const calibrationOptions = { model, dataset, trainEnd: options.calibration.trainEnd, calibrationUsers: settings.calibrationUsers ?? DEFAULT_CALIBRATION_USERS, sampleSeed: settings.sampleSeed, logger };
+    calibrateStrategies(strategies, cells, calibrationOptions).forEach((result, c) => {
+      if (result instanceof Error) {
+        measurements[c].error = result.message;
+      } else if (result !== null) {
+        measurements[c].calibration = result;
+      }
+    });
+  }
+
+  const prefillWindow = options.prefillWindow ?? DEFAULT_PREFILL_WINDOW;
+  if (!Number.isInteger(prefillWindow) || prefillWindow < 1) {
+    throw new RangeError(invalidPrefillWindow(prefillWindow));
+  }
+  const requests = new UserRequests(model, dataset, split, userIndices, { ...settings, recordStats: options.recordStats }, prefillWindow);
   let usersSkipped = 0;
   let usersEvaluated = 0;
   let lastProgress = performance.now();
   for (let n = 0; n < userIndices.length; n++) {
-    const j = userIndices[n];
     if (options.shouldStop?.() === true) {
       throw new RunInterruptedError(evaluationInterrupted(n, userIndices.length));
     }
     options.onUser?.(n, userIndices.length);
 
-    // Split the capped input into history and request.
-    const user = split.users[j];
-    const start = dataset.offsets[user];
-    const input = dataset.items.subarray(start, start + split.inputEnd[j]); // [inputLen]
-    const capped = input.subarray(Math.max(0, input.length - maxLength)); // [min(inputLen, maxLength)]
-    if (capped.length <= settings.requestLength) {
+    // Take the user's history and request. The history was prefilled once, so every cache cell
+    // compresses the same full cache, whose measured size is also the reference of recompute.
+    const prepared = requests.get(n);
+    if (prepared === null) {
       usersSkipped++;
       continue;
     }
-    const historyLength = capped.length - settings.requestLength;
-    const history = capped.subarray(0, historyLength);
-    const request = capped.subarray(historyLength);
-    const timestamps = sliceTimestamps(dataset, start + input.length - capped.length, capped.length);
-    const historyTimes = timestamps?.subarray(0, historyLength);
-    const requestTimes = timestamps?.subarray(historyLength);
-    const exclude = settings.excludeHistory ? input : null;
-    const target = split.targets[j];
-
-    // Prefill the history once; every cache cell compresses the same full cache, whose
-    // measured size is also the reference of the recompute cell.
-    const prefillStart = performance.now();
-    const prefilled = model.prefill(history, { timestamps: historyTimes, recordStats: options.recordStats, statsWindow: settings.statsWindow });
-    const prefillMs = performance.now() - prefillStart;
+    const { capped, request, historyLength, timestamps, requestTimes, exclude, target, prefilled, prefillMs } = prepared;
     const fullBytes = cacheBytes(prefilled.cache);
 
     for (let c = 0; c < cells.length; c++) {
@@ -127,8 +146,26 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
         continue;
       }
       try {
-        const scores = runCell(measurement, strategies[c], prefilled, prefillMs, model, capped, request, historyLength, timestamps, requestTimes, cellLoggers[c]);
+        const strategy = strategies[c];
+        const scores =
+          strategy !== null && settings.protocol === 'streaming'
+            ? runStreamingCell({
+                measurement,
+                strategy,
+                model,
+                history: capped.subarray(0, historyLength),
+                historyTimes: timestamps?.subarray(0, historyLength),
+                request,
+                requestTimes,
+                chunkSize: settings.chunkSize ?? DEFAULT_CHUNK_SIZE,
+                statsWindow: settings.statsWindow,
+                recordStats: options.recordStats,
+                logger: cellLoggers[c],
+              })
+            : runCell(measurement, strategy, prefilled, prefillMs, model, capped, request, historyLength, timestamps, requestTimes, cellLoggers[c]);
+        const rankStart = performance.now();
         const rank = rankOfTarget(scores, target, { exclude });
+        measurement.samples.rank.push(performance.now() - rankStart);
         measurement.ranking.add(rank);
         if (tail[n] === 1) {
           measurement.tailRanking.add(rank);
@@ -206,10 +243,6 @@ function runCell(
   const scores = model.scoreAll(last);
   samples.score.push(performance.now() - scoreStart);
   return scores;
-}
-
-function sliceTimestamps(dataset: SequenceDataset, start: number, length: number): Float64Array | undefined {
-  return dataset.timestamps === null ? undefined : dataset.timestamps.subarray(start, start + length);
 }
 
 /**

@@ -32,6 +32,9 @@ defaults < preset < --config file < these options.
 
 Options:
   --preset ID          ${PRESET_IDS.join(' | ')} (default: ${defaults.preset})
+  --task NAME          retrieval | ctr (default: ${defaults.task}); ctr scores each user's last
+                       impressions with a click head and reports auc, gauc and logloss
+  --impressions N      ctr: impressions held out per user (default: 10)
   --config FILE        JSON or YAML run configuration (schema: packages/runner/src/config-schema.json)
   --dataset ID         ${DATASET_IDS.join(' | ')} (default: ${defaults.dataset}; synthetic needs no files)
   --data-dir DIR       folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)

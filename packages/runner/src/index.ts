@@ -17,3 +17,7 @@ export * from './progress';
 export * from './queue';
 export { main, COMMANDS, type CliContext } from './cli';
 export * from './plan';
+export * from './evaluate-ctr';
+export * from './rows-ctr';
+export * from './bench-ctr';
+export * from './model-variants';

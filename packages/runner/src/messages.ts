@@ -29,6 +29,12 @@ export function unknownStrategy(strategy: string, accepted: readonly string[]): 
   return `Unknown strategy '${strategy}'. Accepted strategies: ${list(accepted)}. Run 'malloc methods' for their descriptions.`;
 }
 
+/** Builds the error for a head-level model variant given as a strategy. */
+export function modelVariantAsStrategy(id: string): string {
+  const field = id === 'mla' ? 'model.kvLatentSize' : 'model.kvHeads';
+  return `'${id}' is a model variant, not a compression strategy: remove it from the strategies and set ${field} in the run configuration, so that the runner trains that model and evaluates the strategies on its cache.`;
+}
+
 export function invalidRatio(value: number | string): string {
   return `Invalid compression ratio ${String(value)}: expected a number in [0, 1) (the fraction of history tokens removed), for example 0.5, 0.75 or 0.875.`;
 }
@@ -154,4 +160,36 @@ export function duplicateListEntry(option: string, value: string): string {
 
 export function noNewRows(cellsSkipped: number): string {
   return `No new rows were written. ${cellsSkipped} cells of this configuration were already in results.jsonl and were skipped; 'malloc report' shows them.`;
+}
+
+export function ctrNeedsLabels(dataset: string): string {
+  return `Dataset '${dataset}' has neither click labels nor ratings, so the CTR task cannot label its impressions: it needs a label per interaction, or a rating that is compared with evaluation.clickThreshold (rating ≥ threshold is a click). Use a dataset with ratings, such as ml-100k, or run task 'retrieval'.`;
+}
+
+export function ctrSingleClass(what: string, positives: number, negatives: number): string {
+  return `The ${what} impressions contain ${positives} clicks and ${negatives} non-clicks; AUC needs both. Evaluate more users or impressions per user.`;
+}
+
+export function invalidPrefillWindow(window: unknown): string {
+  return `evaluateCells: invalid options.prefillWindow: expected an integer ≥ 1 (users prefilled per call), received ${String(window)}.`;
+}
+
+export function invalidChunkSize(chunkSize: unknown): string {
+  return `Invalid evaluation.chunkSize: expected an integer ≥ 1 (items per chunk of the streaming protocol), received ${String(chunkSize)}.`;
+}
+
+export function unequalHeadsForStreamingStats(layer: number, lengths: readonly number[]): string {
+  return `Streaming protocol: layer ${layer} of the compressed cache has heads of [${lengths.join(', ')}] tokens, but attention statistics need equal head lengths. Head-adaptive methods stream only with one KV head per layer; evaluate them with evaluation.protocol 'one-shot'.`;
+}
+
+export function noCalibrationUsers(strategy: string): string {
+  return `Cannot calibrate strategy '${strategy}': no training user has a history of at least one item. Use a dataset with longer sequences, or drop this strategy.`;
+}
+
+export function calibrated(strategy: string, setting: string, users: number, sharedBytes: number, seconds: number): string {
+  return `Calibrated ${strategy}${setting === '' ? '' : ` (${setting})`} on ${users} training users in ${seconds.toFixed(1)} s; its shared state takes ${sharedBytes} B once for all users.`;
+}
+
+export function ctrOneShotOnly(protocol: string): string {
+  return `The CTR task supports the one-shot protocol only (compress the history cache once, then score the impressions); received evaluation.protocol '${protocol}'. Remove evaluation.protocol or run task 'retrieval'.`;
 }

@@ -7,6 +7,23 @@ import resultsSchema from './results-schema.json';
 /** Latency of one phase in milliseconds, or null when the phase does not apply. */
 export type PhaseLatency = { p50: number; p95: number; p99: number; mean: number; firstMs: number | null; count: number } | null;
 
+/** Impressions, labels and GAUC user counts behind the metrics of a CTR row. */
+export interface CtrRowDetails {
+  /** Impressions held out per user (the user's last interactions). */
+  impressionsPerUser: number;
+  /** Impressions scored over all evaluated users. */
+  impressions: number;
+  /** Fraction of the impressions that are clicks. */
+  clickRate: number;
+  /** `labels`: the dataset's label column; `ratings`: rating ≥ `clickThreshold`. */
+  labelSource: 'labels' | 'ratings';
+  clickThreshold: number | null;
+  /** Users whose impressions have both labels, who enter GAUC. */
+  gaucUsersUsed: number;
+  /** Users whose impressions all have one label, left out of GAUC. */
+  gaucUsersSkipped: number;
+}
+
 /** One line of results.jsonl; results-schema.json is the normative description. */
 export interface ResultRow {
   schemaVersion: 1;
@@ -14,7 +31,7 @@ export interface ResultRow {
   cellKey: string;
   status: 'ok' | 'failed';
   error?: string;
-  task: 'retrieval';
+  task: 'retrieval' | 'ctr';
   protocol: 'one-shot' | 'streaming' | 'none';
   dataset: string;
   model: string;
@@ -29,6 +46,8 @@ export interface ResultRow {
   usersSkipped?: number;
   excludeHistory: boolean;
   metrics?: Record<string, number>;
+  /** Impressions, labels and GAUC user counts of a CTR row. */
+  ctr?: CtrRowDetails;
   confidence?: Record<string, { low: number; high: number; confidence: number; resamples: number }>;
   pairedVsFull?: Record<string, { meanDifference: number; pValue: number; n: number; method: string }>;
   slices?: Record<string, { users: number; metrics: Record<string, number> }>;
@@ -37,6 +56,14 @@ export interface ResultRow {
   compressionRatio?: number;
   declaredRatio?: number | null;
   meanCachedTokens?: number;
+  /** Streaming protocol: history items per chunk. */
+  chunkSize?: number;
+  /** Streaming protocol: the most tokens one head stored after any chunk's compression. */
+  maxCachedTokens?: number;
+  /** Methods with calibration: training users whose caches fitted the shared state. */
+  calibrationUsers?: number;
+  /** Methods with calibration: bytes of the shared state, stored once for all users. */
+  basisBytes?: number;
   latencyMs?: { prefill: PhaseLatency; compress: PhaseLatency; append: PhaseLatency; score: PhaseLatency };
   training?: Record<string, unknown>;
   dataSource?: Record<string, unknown>;

@@ -17,6 +17,10 @@ export interface RowContext {
   training: Record<string, unknown>;
   dataSource: Record<string, unknown>;
   provenance: Omit<ResultRow['provenance'], 'finishedAt'>;
+  /** Protocol of the cache cells; unset means one-shot. */
+  protocol?: 'one-shot' | 'streaming';
+  /** Streaming protocol: history items per chunk. */
+  chunkSize?: number;
 }
 
 /** Metrics that get a confidence interval and a paired test against `full`. */
@@ -34,7 +38,7 @@ export function buildRow(measurement: CellMeasurement, evaluation: EvaluationRes
     runId: context.runId,
     cellKey,
     task: 'retrieval' as const,
-    protocol: cell.kind === 'recompute' ? ('none' as const) : ('one-shot' as const),
+    protocol: cell.kind === 'recompute' ? ('none' as const) : (context.protocol ?? ('one-shot' as const)),
     dataset: context.dataset,
     model: context.model,
     strategy: cell.strategy,
@@ -84,6 +88,8 @@ export function buildRow(measurement: CellMeasurement, evaluation: EvaluationRes
     compressionRatio: measurement.storedBytes > 0 ? measurement.fullBytes / measurement.storedBytes : 0,
     declaredRatio: cell.declaredRatio,
     ...(cell.kind === 'cache' ? { meanCachedTokens: users > 0 ? measurement.cachedTokens / users : 0 } : {}),
+    ...(cell.kind === 'cache' && context.protocol === 'streaming' ? { chunkSize: context.chunkSize, maxCachedTokens: measurement.streamPeakTokens ?? 0 } : {}),
+    ...(measurement.calibration === undefined ? {} : { calibrationUsers: measurement.calibration.users, basisBytes: measurement.calibration.sharedBytes }),
     latencyMs: latencyOf(measurement.samples, context.warmupUsers),
   };
 }

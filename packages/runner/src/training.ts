@@ -4,6 +4,7 @@ import type { LeaveOneOutSplit, SequenceDataset } from '@malloc/data';
 import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
 import { createHstu, createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
 import type { RunConfig } from './config';
+import { ctrValidationAuc, type ClickLabels, type CtrSplit } from './evaluate-ctr';
 import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
 import { trainingInterrupted, unknownModel } from './messages';
@@ -20,9 +21,24 @@ export const MODEL_IDS: readonly string[] = ['sasrec', 'hstu'];
 export function createModel(modelId: string, config: RunConfig, itemCount: number, seed: number): SequentialModel {
   if (modelId === 'hstu') {
     const headWidth = Math.max(1, Math.floor(config.model.hiddenSize / config.model.heads));
-    return createHstu({ itemCount, ...config.model, queryKeySize: headWidth, valueSize: headWidth }, seed);
+    return createHstu({ itemCount, ...config.model, ...ctrHeadOf(config), queryKeySize: headWidth, valueSize: headWidth }, seed);
   }
-  return createSasRec({ itemCount, ...config.model }, seed);
+  return createSasRec({ itemCount, ...config.model, ...ctrHeadOf(config) }, seed);
+}
+
+/** Returns the model configuration field of the click head: on for `task: 'ctr'`, absent otherwise. */
+function ctrHeadOf(config: RunConfig): { ctrHead?: true } {
+  return config.task === 'ctr' ? { ctrHead: true } : {};
+}
+
+/**
+ * Inputs of CTR training besides the run configuration: the click labels and the CTR split.
+ * The model then has a click head, trains with the `'ctr-bce'` loss on the interactions before
+ * the validation and test impressions, and is selected by AUC on the validation impressions.
+ */
+export interface CtrTrainingPlan {
+  labels: ClickLabels;
+  split: CtrSplit;
 }
 
 /** Summary of the model behind a row: its checkpoint and how it was trained. */
@@ -69,13 +85,15 @@ export async function obtainTrainedModel(
   fingerprint: string,
   logger: Logger,
   hooks: TrainingHooks = {},
+  ctr: CtrTrainingPlan | null = null,
 ): Promise<{ model: SequentialModel; summary: TrainingSummary }> {
   if (!MODEL_IDS.includes(modelId)) {
     throw new RangeError(unknownModel(modelId, MODEL_IDS));
   }
 
   // The checkpoint folder is keyed by everything that changes the trained weights.
-  const key = hashJson({ modelId, model: config.model, training: config.training, fingerprint, seed }).slice(0, 16);
+  const ctrKey = ctr === null ? {} : { task: 'ctr', impressions: ctr.split.impressions, labelSource: ctr.labels.source, clickThreshold: ctr.labels.clickThreshold };
+  const key = hashJson({ modelId, model: config.model, training: config.training, fingerprint, seed, ...ctrKey }).slice(0, 16);
   const folder = join(config.out, 'checkpoints', `${dataset.name}__${modelId}__${key}__seed${seed}`);
   const finalDir = join(folder, 'final');
   if (existsSync(finalDir)) {
@@ -86,17 +104,25 @@ export async function obtainTrainedModel(
 
   // Train with per-epoch checkpoints, selecting the model on the validation split only.
   const model = createModel(modelId, config, dataset.itemCount, seed);
-  const validationUsers = seededSample(split.validation.users.length, config.training.validationUsers, config.evaluation.sampleSeed);
+  const validationUsers = seededSample(ctr === null ? split.validation.users.length : ctr.split.validation.users.length, config.training.validationUsers, config.evaluation.sampleSeed);
   const training = config.training;
-  logger.info(`Training ${modelId} (seed ${seed}) on ${dataset.name}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${training.loss}`);
+  const loss = ctr === null ? training.loss : 'ctr-bce';
+  logger.info(`Training ${modelId} (seed ${seed}) on ${dataset.name}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${loss}`);
   const result: TrainResult = await trainModel(
     model,
-    { itemCount: dataset.itemCount, offsets: dataset.offsets, items: dataset.items, trainEnd: split.trainEnd, ...(dataset.timestamps === null ? {} : { timestamps: dataset.timestamps }) },
+    {
+      itemCount: dataset.itemCount,
+      offsets: dataset.offsets,
+      items: dataset.items,
+      trainEnd: ctr === null ? split.trainEnd : ctr.split.trainEnd,
+      ...(dataset.timestamps === null ? {} : { timestamps: dataset.timestamps }),
+      ...(ctr === null ? {} : { labels: ctr.labels.labels }),
+    },
     {
       epochs: training.epochs,
       batchSize: training.batchSize,
       learningRate: training.learningRate,
-      loss: training.loss,
+      loss,
       negatives: training.negatives,
       temperature: training.temperature,
       weightDecay: training.weightDecay,
@@ -104,7 +130,7 @@ export async function obtainTrainedModel(
       patience: training.patience ?? undefined,
       checkpointDir: join(folder, 'train'),
       logger,
-      validate: (candidate) => validationNdcg(candidate, dataset, split, validationUsers),
+      validate: (candidate) => (ctr === null ? validationNdcg(candidate, dataset, split, validationUsers) : ctrValidationAuc(candidate, dataset, ctr.labels.labels, ctr.split.validation, validationUsers)),
       onProgress: (progress) => {
         // The epoch checkpoints already written let the next run resume from the last epoch.
         if (hooks.shouldStop?.() === true) {
