@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBench } from './bench';
+import { allMethods } from './cells';
 import { resolveConfig, type RunConfig } from './config';
 import { createMemoryLogger } from './logger';
 import { readResults, resultRowProblems } from './results-store';
@@ -77,6 +78,23 @@ describe('runBench on the smoke preset', () => {
     expect(existsSync(join(out, 'runs', first.runId, 'config.json'))).toBe(true);
     expect(existsSync(join(out, 'runs', first.runId, 'provenance.json'))).toBe(true);
     expect(existsSync(join(out, 'site', 'index.html'))).toBe(true);
+  });
+
+  it('writes the method catalogue that the method pages read', () => {
+    const catalogue = JSON.parse(readFileSync(join(out, 'methods.json'), 'utf8')) as { id: string; paper: string }[];
+
+    expect(catalogue.map((method) => method.id)).toEqual(allMethods().map((method) => method.id));
+    expect(catalogue.find((method) => method.id === 'window')?.paper).toBe(allMethods().find((method) => method.id === 'window')?.paper);
+  });
+
+  it('records the MACs of each request, recompute paying the most', () => {
+    const rows = readResults(join(out, 'results.jsonl')).rows;
+    const macsOf = (strategy: string, ratio?: number): number =>
+      rows.find((row) => row.strategy === strategy && (ratio === undefined || row.params.compressionRatio === ratio))?.macsPerRequest ?? Number.NaN;
+
+    expect(macsOf('recompute')).toBeGreaterThan(macsOf('full'));
+    expect(macsOf('full')).toBeGreaterThan(macsOf('window', 0.5));
+    expect(macsOf('window', 0.5)).toBeGreaterThan(macsOf('window', 0.875));
   });
 
   it('skips finished cells on a rerun and reuses the trained model', async () => {

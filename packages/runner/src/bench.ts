@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@malloc/data';
 import { initBackend } from '@malloc/models';
 import { buildSite } from '@malloc/report';
+import { writeMethodCatalogue } from './method-catalogue';
 import { cellKey, needsAttentionStats, planCells, type ExtraMethod } from './cells';
 import { modelRowLabel } from './model-variants';
 import type { RunConfig } from './config';
@@ -227,7 +228,8 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
 
   progress.stop('cells');
 
-  // The leaderboard site from every row of the results folder.
+  // The method catalogue for the leaderboard's method pages, then the site from every row.
+  writeMethodCatalogue(out);
   let sitePath: string | null = null;
   if (config.report) {
     sitePath = join(out, 'site');

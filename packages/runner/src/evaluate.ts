@@ -12,6 +12,7 @@ import { createOnceLogger, type OnceLogger } from './once-logger';
 import { calibrateStrategies } from './calibration';
 import { DEFAULT_CALIBRATION_USERS, DEFAULT_CHUNK_SIZE, runStreamingCell } from './streaming-evaluation';
 import { DEFAULT_PREFILL_WINDOW, UserRequests } from './user-requests';
+import { macModelOf, retrievalRequestMacs } from './request-macs';
 
 /** Timings of one cell in milliseconds, one entry per evaluated user and phase. */
 export interface PhaseSamples {
@@ -39,6 +40,8 @@ export interface CellMeasurement {
   calibration?: CalibrationSummary;
   /** Streaming protocol: the most tokens one head stored after any chunk's compression. */
   streamPeakTokens?: number;
+  /** Sum over users of the analytical MACs per request; absent when the model has no MAC model. */
+  macsTotal?: number;
 }
 
 /** The result of evaluating one trained model on a split. */
@@ -88,6 +91,7 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
   const tail = tailUserMask(split, userIndices);
+  const macModel = macModelOf(model);
 
   // One fresh strategy instance and accumulator per cell.
   const measurements: CellMeasurement[] = cells.map((cell) => ({
@@ -147,6 +151,7 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
       }
       try {
         const strategy = strategies[c];
+        const tokensBefore = measurement.cachedTokens;
         const scores =
           strategy !== null && settings.protocol === 'streaming'
             ? runStreamingCell({
@@ -172,6 +177,11 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
         }
         measurement.fullBytes += fullBytes;
         measurement.users++;
+        if (macModel !== null) {
+          // Per-user MACs, because recompute's cost grows with the square of the history.
+          const cached = strategy === null ? null : measurement.cachedTokens - tokensBefore;
+          measurement.macsTotal = (measurement.macsTotal ?? 0) + retrievalRequestMacs(macModel, historyLength, request.length, cached);
+        }
       } catch (error) {
         // The cell stops here; bench records the message in a failed row and logs it.
         measurement.error = error instanceof Error ? error.message : String(error);

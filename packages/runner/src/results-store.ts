@@ -60,6 +60,8 @@ export interface ResultRow {
   chunkSize?: number;
   /** Streaming protocol: the most tokens one head stored after any chunk's compression. */
   maxCachedTokens?: number;
+  /** Mean analytical MACs of one request over the evaluated users. */
+  macsPerRequest?: number;
   /** Methods with calibration: training users whose caches fitted the shared state. */
   calibrationUsers?: number;
   /** Methods with calibration: bytes of the shared state, stored once for all users. */

@@ -89,6 +89,7 @@ export function buildRow(measurement: CellMeasurement, evaluation: EvaluationRes
     declaredRatio: cell.declaredRatio,
     ...(cell.kind === 'cache' ? { meanCachedTokens: users > 0 ? measurement.cachedTokens / users : 0 } : {}),
     ...(cell.kind === 'cache' && context.protocol === 'streaming' ? { chunkSize: context.chunkSize, maxCachedTokens: measurement.streamPeakTokens ?? 0 } : {}),
+    ...(measurement.macsTotal === undefined || users === 0 ? {} : { macsPerRequest: measurement.macsTotal / users }),
     ...(measurement.calibration === undefined ? {} : { calibrationUsers: measurement.calibration.users, basisBytes: measurement.calibration.sharedBytes }),
     latencyMs: latencyOf(measurement.samples, context.warmupUsers),
   };
