@@ -116,6 +116,18 @@ describe('runBench on the smoke preset', () => {
     expect(third.rowsWritten[0].training).toMatchObject({ reused: true });
     expect(logger.lines.some((line) => line.includes('Reusing trained sasrec'))).toBe(true);
   });
+
+  it('runs a finished full again for the paired test of a new cell', async () => {
+    const before = readResults(join(out, 'results.jsonl')).rows;
+    const fullBefore = before.filter((row) => row.strategy === 'full');
+
+    const fourth = await runBench(smokeConfig(out, { report: false, strategies: ['full', 'window'], compressionRatios: [0.3] }), createMemoryLogger());
+    const after = readResults(join(out, 'results.jsonl')).rows;
+
+    expect(fourth.rowsWritten.map((row) => `${row.strategy} ${row.setting}`)).toEqual(['window compressionRatio=0.3']);
+    expect(fourth.rowsWritten[0].pairedVsFull?.['ndcg@10']?.n).toBe(fourth.rowsWritten[0].usersEvaluated);
+    expect(after.filter((row) => row.strategy === 'full')).toHaveLength(fullBefore.length);
+  });
 });
 
 describe('runBench with HSTU', () => {

@@ -5,7 +5,7 @@ import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@ma
 import { initBackend } from '@malloc/models';
 import { buildSite } from '@malloc/report';
 import { writeMethodCatalogue } from './method-catalogue';
-import { cellKey, needsAttentionStats, planCells, type ExtraMethod } from './cells';
+import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
 import { modelRowLabel } from './model-variants';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
@@ -173,16 +173,18 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           progress.update('cells', gridDone);
           continue;
         }
+        // A finished `full` cell runs again without a new row, so that the pending cells get their paired test.
+        const evaluated = withFullForPairing(cells, pending);
         progress.start('users', testUsers.length, `${modelId} seed ${seed}, ${pending.length} cells`);
-        logger.info(`Evaluating ${pending.length} cells of ${modelId} (seed ${seed}) on ${testUsers.length} test users`);
+        logger.info(`Evaluating ${pending.length} cells of ${modelId} (seed ${seed}) on ${testUsers.length} test users${evaluated.length > pending.length ? ', with full again for the paired tests' : ''}`);
         const evaluation = evaluateCells({
           model,
           dataset,
           split: split.test,
           userIndices: testUsers,
-          cells: pending,
+          cells: evaluated,
           settings: config.evaluation,
-          recordStats: needsAttentionStats(pending),
+          recordStats: needsAttentionStats(evaluated),
           logger,
           shouldStop,
           onUser: (done) => progress.update('users', done),
@@ -209,6 +211,9 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           chunkSize: config.evaluation.chunkSize ?? DEFAULT_CHUNK_SIZE,
         };
         for (const measurement of evaluation.measurements) {
+          if (!pending.includes(measurement.cell)) {
+            continue;
+          }
           const key = cellKey(dataset.name, modelLabel, measurement.cell, seed, keySuffix);
           const row = buildRow(measurement, evaluation, context, key);
           appendResultRow(resultsPath, row);
@@ -240,6 +245,18 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const summary = rowsWritten.length === 0 ? noNewRows(cellsSkipped) : config.task === 'ctr' ? formatCtrSummaryTable(rowsWritten) : formatSummaryTable(rowsWritten);
   logger.info(`Finished run ${runId} in ${formatSeconds((Date.now() - startedAt.getTime()) / 1000)}: ${rowsWritten.length} rows written, ${cellsSkipped} cells skipped, ${cellsFailed} failed`);
   return { runId, resultsPath, rowsWritten, cellsSkipped, cellsFailed, sitePath, summary };
+}
+
+/**
+ * Returns the pending cells plus the grid's `full` cell when it already has a row but some
+ * other pending cell needs it as the reference of its paired test.
+ */
+export function withFullForPairing(cells: readonly CellPlan[], pending: readonly CellPlan[]): CellPlan[] {
+  const full = cells.find((cell) => cell.strategy === 'full');
+  if (full === undefined || pending.includes(full) || pending.length === 0) {
+    return [...pending];
+  }
+  return [full, ...pending];
 }
 
 /** Creates an empty results.jsonl when there is none, so a shard with no work still has one to merge. */
