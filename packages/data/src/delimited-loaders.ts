@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DataFormatError, DatasetNotFoundError } from './errors';
-import { AMAZON_RATINGS_FORMAT, type ColumnKind, type DelimitedFormat } from './formats';
+import { amazonRatingsFormat, detectAmazonEdition, type AmazonEdition } from './amazon-edition';
+import type { ColumnKind, DelimitedFormat } from './formats';
 import { loadWithFormat, type FileLoadOptions } from './loaders';
 import {
   emptyFile,
@@ -66,6 +67,16 @@ export interface RecBoleLoadOptions extends FileLoadOptions {
   fields?: RecBoleFieldNames;
 }
 
+/** Options of {@link loadAmazonRatings}. */
+export interface AmazonRatingsOptions extends FileLoadOptions {
+  /**
+   * Edition of the file: 2014 (`user,item,rating,timestamp`), 2018 (`item,user,rating,timestamp`),
+   * or `'auto'` to detect it from the first lines, which fails unless every one of them has
+   * the same order. Default value: 2014.
+   */
+  edition?: AmazonEdition | 'auto';
+}
+
 /** Bytes read to find the header or first line of a file. */
 const FIRST_LINE_BYTES = 1 << 16;
 
@@ -93,8 +104,20 @@ const COLUMN_KEYS = ['user', 'item', 'timestamp', 'rating', 'label'] as const;
  * ```
  */
 export async function loadDelimited(path: string, options: DelimitedLoadOptions): Promise<SequenceDataset> {
+  return loadDelimitedAs('loadDelimited', path, options, null);
+}
+
+/**
+ * Loads a delimited file like {@link loadDelimited}. `where` names the public function in
+ * messages, and `named` replaces the generic format name and description for a known source.
+ */
+export async function loadDelimitedAs(
+  where: string,
+  path: string,
+  options: DelimitedLoadOptions,
+  named: { name: string; description: string } | null,
+): Promise<SequenceDataset> {
   // Validate the options before reading.
-  const where = 'loadDelimited';
   const resolved = resolvePreprocessOptions(where, options);
   if (typeof options.separator !== 'string' || options.separator.length === 0) {
     throw new RangeError(invalidArgument(where, 'separator', 'a non-empty string', options.separator));
@@ -127,11 +150,13 @@ export async function loadDelimited(path: string, options: DelimitedLoadOptions)
 
   // Parse with the derived format.
   const format: DelimitedFormat = {
-    name: 'delimited',
+    name: named?.name ?? 'delimited',
     separator: options.separator,
     columns,
     hasHeader: options.header,
-    description: `${columns.length} fields separated by ${JSON.stringify(options.separator)} as [${columns.join(', ')}]${options.header ? ' after a header line' : ', no header'}, ${idType} ids`,
+    description:
+      named?.description ??
+      `${columns.length} fields separated by ${JSON.stringify(options.separator)} as [${columns.join(', ')}]${options.header ? ' after a header line' : ', no header'}, ${idType} ids`,
     idType,
   };
   return loadWithFormat(where, absolute, format, name, resolved, { separator: options.separator, columns: format.columns, header: options.header, idType });
@@ -220,10 +245,13 @@ export async function loadRecBoleInter(path: string, options: RecBoleLoadOptions
 }
 
 /**
- * Loads an Amazon review ratings file of 2014 (`ratings_<Category>.csv`, lines
- * `user,item,rating,timestamp` without a header) with string user ids and ASINs.
+ * Loads an Amazon review ratings-only file with string user ids and ASINs: the 2014 edition
+ * (`ratings_<Category>.csv`, lines `user,item,rating,timestamp`) or the 2018 edition
+ * (`<Category>.csv`, lines `item,user,rating,timestamp`), both without a header.
  *
- * ASINs keep their leading zeros. Users and items are numbered in UTF-16 code unit order of
+ * With `edition: 'auto'` the edition comes from the first lines: reviewer ids start with `A`,
+ * and ASINs are ISBN-10s or start with `B`, so the order of the first two fields shows the
+ * edition. `source.params.edition` records the edition used. ASINs keep their leading zeros. Users and items are numbered in UTF-16 code unit order of
  * their ids, because these ids are not integers.
  *
  * @see Julian McAuley et al., "Image-based Recommendations on Styles and Substitutes",
@@ -231,16 +259,26 @@ export async function loadRecBoleInter(path: string, options: RecBoleLoadOptions
  * @param path - The ratings CSV file.
  * @param options - Preprocessing options and the dataset name.
  * @throws DatasetNotFoundError when the file is missing.
- * @throws DataFormatError when a line is malformed or the file has no data rows.
+ * @throws DataFormatError when a line is malformed, the file has no data rows, or `'auto'`
+ *   cannot detect the edition.
  * @throws RangeError for an invalid option.
  * @example
  * ```ts
+ * const electronics = await loadAmazonRatings('/data/Electronics.csv', { edition: 'auto' }); // 2018 order
  * const beauty = await loadAmazonRatings('/data/ratings_Beauty.csv', { name: 'amazon-beauty', minUserInteractions: 5 });
  * ```
  */
-export async function loadAmazonRatings(path: string, options: FileLoadOptions = {}): Promise<SequenceDataset> {
-  const resolved = resolvePreprocessOptions('loadAmazonRatings', options);
-  return loadWithFormat('loadAmazonRatings', resolve(path), AMAZON_RATINGS_FORMAT, options.name ?? basename(path), resolved, {});
+export async function loadAmazonRatings(path: string, options: AmazonRatingsOptions = {}): Promise<SequenceDataset> {
+  const where = 'loadAmazonRatings';
+  const resolved = resolvePreprocessOptions(where, options);
+  const requested = options.edition ?? 2014;
+  if (requested !== 2014 && requested !== 2018 && requested !== 'auto') {
+    throw new RangeError(invalidArgument(where, 'edition', "2014, 2018 or 'auto'", requested));
+  }
+  const absolute = resolve(path);
+  const name = options.name ?? basename(path);
+  const edition = requested === 'auto' ? await detectAmazonEdition(absolute, name) : requested;
+  return loadWithFormat(where, absolute, amazonRatingsFormat(edition), name, resolved, { edition, editionDetected: requested === 'auto' });
 }
 
 /** Resolves a column reference to a 0-based index. */
@@ -265,7 +303,7 @@ function columnIndex(where: string, key: string, ref: ColumnRef, headerFields: r
  * Returns the first non-blank line of a file, without its line break or a UTF-8 byte order
  * mark. Reads at most 64 KiB.
  */
-async function readFirstLine(path: string, datasetId: string): Promise<string> {
+export async function readFirstLine(path: string, datasetId: string): Promise<string> {
   // Read the start of the file.
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {

@@ -69,6 +69,61 @@ export const AMAZON_RATINGS_FORMAT: DelimitedFormat = {
   idType: 'string',
 };
 
+/**
+ * Amazon review ratings of 2018 ("ratings only" `<Category>.csv`): `item,user,rating,timestamp`,
+ * no header, string ids. The item comes first, unlike the 2014 files.
+ */
+export const AMAZON_2018_RATINGS_FORMAT: DelimitedFormat = {
+  name: 'amazon-2018-ratings-csv',
+  separator: ',',
+  columns: ['item', 'user', 'rating', 'timestamp'],
+  hasHeader: false,
+  description: 'one rating per line as item,user,rating,timestamp with string ids, no header (Amazon 2018 ratings-only <Category>.csv)',
+  idType: 'string',
+};
+
+/**
+ * KuaiRand interaction logs (`log_standard_4_08_to_4_21_1k.csv` and the other `log_*.csv`
+ * files): a header row, then comma-separated integer fields. Columns are found by header
+ * name, so their order and the other columns (is_like, play_time_ms, tab, ...) do not matter.
+ */
+export const KUAIRAND_LOG_FORMAT = {
+  name: 'kuairand-log-csv',
+  separator: ',',
+  /** Header names of the columns read: video_id is the item, time_ms the time in milliseconds, is_click the label. */
+  columns: { user: 'user_id', item: 'video_id', timestamp: 'time_ms', label: 'is_click' },
+  /** Units of `time_ms` per second; timestamps are divided by it so that they are in seconds. */
+  timestampUnitsPerSecond: 1000,
+  description: 'a header with the columns user_id, video_id, time_ms and is_click, then one interaction per line with integer ids, a time in milliseconds and is_click 0 or 1 (KuaiRand log_*.csv)',
+} as const;
+
+/**
+ * Yambda interaction files (`flat/<size>/listens.parquet`, `likes.parquet`, `multi_event.parquet`
+ * and the others): Parquet with one interaction per row. Columns are found by name; other
+ * columns (played_ratio_pct, track_length_seconds, ...) are not read.
+ */
+export const YAMBDA_FORMAT = {
+  name: 'yambda-parquet',
+  /** Names of the columns read: uid is the user, item_id the track, timestamp the time in seconds. */
+  columns: { user: 'uid', item: 'item_id', timestamp: 'timestamp', eventType: 'event_type', organic: 'is_organic' },
+  description:
+    'a Parquet file with the integer columns uid, item_id and timestamp (seconds), and optionally event_type (text) and is_organic (0 or 1), one interaction per row (Yambda flat/*.parquet)',
+} as const;
+
+/**
+ * Amazon-Electronics as preprocessed for DIN and DIEN (`local_train_splitByUser`,
+ * `local_test_splitByUser`): six tab-separated fields per line, `label`, `user`, `item`,
+ * `category`, the history items and the history categories. The two history fields join
+ * their entries with a control character, U+0002 by default.
+ */
+export const DIN_SAMPLES_FORMAT = {
+  name: 'din-samples',
+  fieldSeparator: '\t',
+  historySeparator: '\u0002',
+  description:
+    'six tab-separated fields per line: label (0 or 1), user, item, category, history items and history categories, the histories joined by U+0002 (DIN local_*_splitByUser)',
+} as const;
+
 /** MovieLens-100K `u.data`: `user_id \t item_id \t rating \t timestamp`, no header. */
 export const MOVIELENS_100K_FORMAT: DelimitedFormat = {
   name: 'movielens-100k-udata',

@@ -4,7 +4,11 @@ export { DataFormatError, DatasetCacheError, DatasetDownloadError, DatasetNotFou
 export { InteractionLogBuilder, type InteractionLog, type RawId } from './interaction-log';
 export { buildSequenceDataset, type LogDescription } from './preprocess';
 export {
+  AMAZON_2018_RATINGS_FORMAT,
   AMAZON_RATINGS_FORMAT,
+  DIN_SAMPLES_FORMAT,
+  KUAIRAND_LOG_FORMAT,
+  YAMBDA_FORMAT,
   MOVIELENS_100K_FORMAT,
   MOVIELENS_10M_RATINGS_FORMAT,
   MOVIELENS_1M_RATINGS_FORMAT,
@@ -24,12 +28,17 @@ export {
   loadAmazonRatings,
   loadDelimited,
   loadRecBoleInter,
+  type AmazonRatingsOptions,
   type ColumnMapping,
   type ColumnRef,
   type DelimitedLoadOptions,
   type RecBoleFieldNames,
   type RecBoleLoadOptions,
 } from './delimited-loaders';
+export { loadKuaiRandLog } from './kuairand';
+export { loadDinSamples, type DinLoadOptions } from './din';
+export { loadYambda, type YambdaLoadOptions } from './yambda';
+export { AMAZON_DETECTION_LINES, detectAmazonEdition, type AmazonEdition } from './amazon-edition';
 export {
   SYNTHETIC_GENERATOR_VERSION,
   generateSynthetic,

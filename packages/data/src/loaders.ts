@@ -29,11 +29,21 @@ import {
 } from './messages';
 import { resolvePreprocessOptions, type ResolvedPreprocessOptions } from './options';
 import { checkRatingThreshold, preprocessLog } from './preprocess';
+import { loadKuaiRandLog } from './kuairand';
 import { generateSyntheticLog, type SyntheticOptions } from './synthetic';
 import type { LoadOptions, SequenceDataset } from './types';
 
 /** Ids accepted by {@link loadDataset}. */
-export const DATASET_IDS: readonly string[] = ['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'synthetic'];
+export const DATASET_IDS: readonly string[] = ['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'kuairand-1k', 'kuairand-pure', 'synthetic'];
+
+/**
+ * KuaiRand dataset ids and the log each reads: the standard log of 2022-04-08 to 2022-04-21
+ * inside the folder the archive unpacks to.
+ */
+const KUAIRAND_LOGS: Readonly<Record<string, readonly string[]>> = {
+  'kuairand-1k': ['KuaiRand-1K', 'data', 'log_standard_4_08_to_4_21_1k.csv'],
+  'kuairand-pure': ['KuaiRand-Pure', 'data', 'log_standard_4_08_to_4_21_pure.csv'],
+};
 
 /** Options of the file loaders: the load options plus the dataset name to record. */
 export interface FileLoadOptions extends LoadOptions {
@@ -49,6 +59,9 @@ export interface FileLoadOptions extends LoadOptions {
  * - `'ml-10m'` reads `<dataDir>/ml-10m/ratings.dat`, or `<dataDir>/ml-10M100K/ratings.dat`, the
  *   folder name inside the official archive.
  * - `'ml-20m'`, `'ml-25m'` and `'ml-32m'` read `<dataDir>/<id>/ratings.csv`.
+ * - `'kuairand-1k'` reads `<dataDir>/KuaiRand-1K/data/log_standard_4_08_to_4_21_1k.csv` and
+ *   `'kuairand-pure'` `<dataDir>/KuaiRand-Pure/data/log_standard_4_08_to_4_21_pure.csv`, with
+ *   `is_click` as `dataset.labels` (see {@link loadKuaiRandLog}).
  * - `'synthetic'` generates data from `options.synthetic` and reads no files.
  *
  * Preprocessing options (thresholds, de-duplication, k-core) apply to every id, the generated
@@ -86,10 +99,14 @@ export async function loadDataset(id: string, options: DatasetLoadOptions = {}):
   // MovieLens files under the data directory, read through the cache when one is given.
   const dataDir = await findDataDir(id, options.dataDir);
   const located = await locateDataset(id, dataDir);
-  const read = (): Promise<SequenceDataset> =>
-    located.format === null
+  const read = (): Promise<SequenceDataset> => {
+    if (located.format === 'kuairand') {
+      return loadKuaiRandLog(located.path, { ...options, name: id });
+    }
+    return located.format === null
       ? loadSequences('loadDataset', located.path, id, resolved, { dataDir })
       : loadWithFormat('loadDataset', located.path, located.format, id, resolved, { dataDir });
+  };
   if (options.cacheDir === undefined) {
     return read();
   }
@@ -109,8 +126,16 @@ export interface DatasetLoadOptions extends LoadOptions {
   cacheDir?: string;
 }
 
-/** Finds the file of a dataset id and its format; `format` is `null` for the sequence format. */
-async function locateDataset(id: string, dataDir: string): Promise<{ path: string; format: DelimitedFormat | null }> {
+/**
+ * Finds the file of a dataset id and its format; `format` is `null` for the sequence format
+ * and `'kuairand'` for a KuaiRand log.
+ */
+async function locateDataset(id: string, dataDir: string): Promise<{ path: string; format: DelimitedFormat | 'kuairand' | null }> {
+  const kuairandLog = KUAIRAND_LOGS[id];
+  if (kuairandLog !== undefined) {
+    const path = await requireOneOf(id, dataDir, [join(dataDir, ...kuairandLog)]);
+    return { path, format: 'kuairand' };
+  }
   if (id === 'ml-100k') {
     const path = await requireOneOf(id, dataDir, [join(dataDir, 'ml-100k', 'u.data')]);
     return { path, format: MOVIELENS_100K_FORMAT };

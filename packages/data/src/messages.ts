@@ -6,6 +6,9 @@ import { join } from 'node:path';
 /** Maximum length of the excerpt of an offending line that an error quotes, in characters. */
 export const MAX_QUOTED_CHARS = 80;
 
+/** Home page of the KuaiRand dataset, with the download terms and field descriptions. */
+export const KUAIRAND_URL = 'https://github.com/chongminggao/KuaiRand';
+
 /** Download page of the MovieLens archives. */
 export const MOVIELENS_URL = 'https://grouplens.org/datasets/movielens/';
 
@@ -70,6 +73,40 @@ export function malformedLine(file: string, line: number, problem: string, expec
   return `Invalid data in ${file} at line ${line}: ${problem}. Expected ${expected}. Line text: ${quoteText(text)}.`;
 }
 
+/** Problem part of a `malformedLine` error when the Amazon ratings edition cannot be detected. */
+export function amazonEditionUndetected(found: string): string {
+  return `the Amazon ratings edition cannot be detected because ${found}; pass edition 2014 or 2018`;
+}
+
+/** Expected-format part of a `malformedLine` error about Amazon ratings edition detection. */
+export const AMAZON_EDITION_EXPECTED =
+  'every line to start with a reviewer id and an ASIN (2014: A2SUAM1J3GNN3B,0000013714,...) or with an ASIN and a reviewer id (2018: 0000013714,A2SUAM1J3GNN3B,...)';
+
+export function missingColumns(names: readonly string[]): string {
+  return `the header lacks the column(s) ${list(names)}`;
+}
+
+/** Error for one malformed row of a columnar (Parquet) file, with the 1-based row number. */
+export function malformedRow(file: string, row: number, problem: string, expected: string, text: string): string {
+  return `Invalid data in ${file} at row ${row}: ${problem}. Expected ${expected}. Row: ${quoteText(text)}.`;
+}
+
+export function invalidParquet(file: string, reason: string, expected: string): string {
+  return `Invalid data in ${file}: not a readable Parquet file (${reason}). Expected ${expected}.`;
+}
+
+export function historyNotPrefix(user: string, longestLine: number): string {
+  return `the history of user ${JSON.stringify(user)} is not a prefix of the user's longest history, on line ${longestLine}`;
+}
+
+export function historyLengthMismatch(items: number, categories: number): string {
+  return `the history has ${items} items but ${categories} categories`;
+}
+
+export function clickNotInHistory(user: string, longestLine: number): string {
+  return `this clicked item differs from the item at the same position of the longest history of user ${JSON.stringify(user)}, on line ${longestLine}`;
+}
+
 export function emptyFile(file: string, expected: string): string {
   return `Invalid data in ${file}: the file contains no data rows. Expected ${expected}.`;
 }
@@ -106,6 +143,11 @@ export function invalidNumber(column: string, text: string): string {
 
 /** Explains how to obtain the files of a dataset, for errors about missing data. */
 export function howToGetData(datasetId: string, dataDir: string | null): string {
+  if (datasetId.startsWith('kuairand-')) {
+    const folder = datasetId === 'kuairand-1k' ? 'KuaiRand-1K' : 'KuaiRand-Pure';
+    const target = dataDir === null ? `<dataDir>/${folder}/` : `${join(dataDir, folder)}/`;
+    return `Get the KuaiRand archive as described at ${KUAIRAND_URL} and unpack it so that ${target}data/ contains its log_*.csv files, or set MALLOC_DATA_DIR (or --data-dir) to the directory that contains ${folder}/.`;
+  }
   const target = dataDir === null ? `<dataDir>/${datasetId}/` : `${join(dataDir, datasetId)}/`;
   return `Download MovieLens from ${MOVIELENS_URL} and unpack it into ${target}, or set MALLOC_DATA_DIR (or --data-dir) to a directory that contains ${datasetId}/.`;
 }
@@ -147,6 +189,14 @@ export function stepRead(rows: number, users: number, items: number, files: read
 
 export function stepGenerated(rows: number, users: number, items: number, seed: number): string {
   return `generated ${rows} interactions (${users} users, ${items} items) with seed ${seed}`;
+}
+
+export function stepReadFiltered(rowsInFile: number, keptRows: number, users: number, items: number, files: readonly string[]): string {
+  return `read ${rowsInFile} rows from ${files.join(', ')}; ${keptRows} rows (${users} users, ${items} items) passed the filters below`;
+}
+
+export function stepRowFilter(filter: string, removedRows: number, keptRows: number): string {
+  return `${filter}: removed ${removedRows} rows, kept ${keptRows}`;
 }
 
 export function stepBlankLines(count: number): string {

@@ -73,6 +73,50 @@ function longTermReturns(dataset: SequenceDataset, catalogue: SyntheticCatalogue
   return { share: distances.length / dataset.items.length, distances };
 }
 
+/** Fraction of the newest history that the `window` strategy keeps at compression ratio 0.875. */
+const WINDOW_SHARE = 0.125;
+
+/**
+ * Shares of users whose leave-one-out test target belongs to a topic last seen before the
+ * newest `WINDOW_SHARE` of the input. `topic` counts every such target. `successor` counts
+ * only targets one or two steps after that last item along the topic order, which a model
+ * can predict from the item itself. `inHistory` is the share whose target is already in the
+ * input, which the evaluation excludes from the ranking.
+ */
+function outOfWindowShares(dataset: SequenceDataset, catalogue: SyntheticCatalogue): { topic: number; successor: number; inHistory: number } {
+  const topicOf = (item: number): number => catalogue.topicOfItem[Number(dataset.rawItemIds[item])];
+  const positionOf = (item: number): number => catalogue.positionInTopic[Number(dataset.rawItemIds[item])];
+  const counts = { topic: 0, successor: 0, inHistory: 0 };
+  for (let user = 0; user < dataset.userCount; user++) {
+    const start = dataset.offsets[user];
+    const inputLength = dataset.offsets[user + 1] - start - 1;
+    const target = dataset.items[start + inputLength];
+    const windowStart = inputLength - Math.max(1, Math.floor(inputLength * WINDOW_SHARE));
+
+    // The last input item of the target's topic, searched from the newest.
+    let previous = -1;
+    for (let k = inputLength - 1; k >= 0; k--) {
+      if (dataset.items[start + k] === target) {
+        counts.inHistory++;
+        break;
+      }
+    }
+    for (let k = inputLength - 1; k >= 0 && previous < 0; k--) {
+      if (topicOf(dataset.items[start + k]) === topicOf(target)) {
+        previous = k;
+      }
+    }
+    if (previous < 0 || previous >= windowStart) {
+      continue;
+    }
+    counts.topic++;
+    const size = catalogue.topicItems[topicOf(target)].length;
+    const step = (positionOf(target) - positionOf(dataset.items[start + previous]) + size) % size;
+    counts.successor += step === 1 || step === 2 ? 1 : 0;
+  }
+  return { topic: counts.topic / dataset.userCount, successor: counts.successor / dataset.userCount, inHistory: counts.inHistory / dataset.userCount };
+}
+
 describe('generateSynthetic', () => {
   const defaults = generateSynthetic();
 
@@ -193,6 +237,90 @@ describe('generateSynthetic', () => {
       expect(returns.share).toBeLessThan(0.015);
     });
 
+    describe('long-term diagnostic settings', () => {
+      // The settings of the runner's generator diagnostic, with fewer users.
+      const shared: SyntheticOptions = {
+        users: 400,
+        items: 2000,
+        topics: 20,
+        meanLength: 200,
+        minLength: 200,
+        maxLength: 200,
+        seed: 3,
+        popularitySkew: 0.5,
+        sessionProbability: 0.5,
+        repeatProbability: 0,
+      };
+      const strongOptions: SyntheticOptions = { ...shared, interestsPerUser: 8, interestPhase: 0.25, longTermStrength: 1, finalReturns: 1, returnStart: 'popular' };
+      const withoutOptions: SyntheticOptions = { ...shared, interestsPerUser: 0, longTermStrength: 0 };
+      const strong = generateSynthetic(strongOptions);
+      const without = generateSynthetic(withoutOptions);
+      const catalogue = generateSyntheticCatalogue(shared);
+
+      it('shows only interest topics in the interest phase', () => {
+        // 50 of 200 steps; with 8 or more session starts in them, all 8 interests appear.
+        const phase = Math.ceil(0.25 * 200);
+        let usersWithAllTopics = 0;
+        for (let user = 0; user < strong.userCount; user++) {
+          const topics = new Set<number>();
+          for (let k = strong.offsets[user]; k < strong.offsets[user] + phase; k++) {
+            topics.add(catalogue.topicOfItem[Number(strong.rawItemIds[strong.items[k]])]);
+          }
+          usersWithAllTopics += topics.size === 8 ? 1 : 0;
+        }
+
+        // Step 0 starts a session and each of the other 49 steps does with chance 0.5, so
+        // fewer than 8 starts has chance P(binomial(49, 0.5) < 7) ≈ 3e-8 per user.
+        expect(usersWithAllTopics).toBe(strong.userCount);
+      });
+
+      it('puts most test targets out of the window', () => {
+        // The target returns to the interest visited longest ago. That topic is in the window
+        // of w = ⌊199 · 0.125⌋ = 24 steps only if all 8 interests are. The sessions that
+        // overlap the window are the one running at its start and N new ones. Each step
+        // starts a session with p = 1 − 0.5, and every session is a return
+        // (longTermStrength 1), so N is binomial(24, p). Each return picks one of the 8 topics
+        // uniformly, so m returns cover all 8 with chance
+        // cover(m) = Σ_j (−1)^j C(8, j) (1 − j/8)^m, and P(in window) = E[cover(N + 1)].
+        const p = 0.5;
+        const choose = (n: number, k: number): number => (k === 0 ? 1 : (choose(n, k - 1) * (n - k + 1)) / k);
+        const cover = (m: number): number => Array.from({ length: 9 }, (_, j) => (-1) ** j * choose(8, j) * (1 - j / 8) ** m).reduce((sum, term) => sum + term, 0);
+        let inWindow = 0;
+        for (let n = 0; n <= 24; n++) {
+          inWindow += choose(24, n) * p ** n * (1 - p) ** (24 - n) * cover(n + 1);
+        }
+        const bound = 1 - inWindow;
+        const noise = 3 * Math.sqrt((bound * (1 - bound)) / strong.userCount);
+
+        const shares = outOfWindowShares(strong, catalogue);
+
+        expect(shares.topic).toBeGreaterThanOrEqual(bound - noise);
+        // 'popular' starts only on items the user has not consumed.
+        expect(shares.inHistory).toBe(0);
+      });
+
+      it('puts few test targets out of the window without interests', () => {
+        // Such a target must start a session (chance 1 − 0.5) at one of the two items after the
+        // topic's last item. The start is drawn by popularity inside the topic, so its chance is
+        // at most the largest share of a topic's weight held by two of its items.
+        const twoItemShares = catalogue.topicItems.map((items) => {
+          const weights = Array.from(items, (item) => catalogue.popularity[item]).sort((a, b) => b - a);
+          return (weights[0] + weights[1]) / weights.reduce((sum, weight) => sum + weight, 0);
+        });
+        const bound = 0.5 * Math.max(...twoItemShares);
+        const noise = 3 * Math.sqrt((bound * (1 - bound)) / without.userCount);
+        const share = outOfWindowShares(without, catalogue).successor;
+
+        expect(share).toBeLessThanOrEqual(bound + noise);
+        expect(share).toBeLessThan(outOfWindowShares(strong, catalogue).topic / 2);
+      });
+
+      it('records the new settings', () => {
+        expect(strong.source.params).toMatchObject({ interestPhase: 0.25, finalReturns: 1, interestsPerUser: 8, returnStart: 'popular' });
+        expect(defaults.source.params).toMatchObject({ interestPhase: 0, finalReturns: 0, returnStart: 'resume' });
+      });
+    });
+
     it('evaluates every smoke-preset user', () => {
       const smoke = generateSynthetic({ users: 120, items: 60, meanLength: 24, maxLength: 60, seed: 7 });
 
@@ -215,6 +343,11 @@ describe('generateSynthetic', () => {
       ['synthetic.sessionProbability', { sessionProbability: 1.5 }, 'a probability in [0, 1]', 1.5],
       ['synthetic.longTermStrength', { longTermStrength: Number.NaN }, 'a probability in [0, 1]', Number.NaN],
       ['synthetic.repeatProbability', { repeatProbability: -0.1 }, 'a probability in [0, 1]', -0.1],
+      ['synthetic.interestPhase', { interestPhase: 1.5 }, 'a fraction in [0, 1]', 1.5],
+      ['synthetic.finalReturns', { finalReturns: -1 }, 'an integer >= 0', -1],
+      ['synthetic.finalReturns', { finalReturns: 6 }, 'an integer <= minLength (5)', 6],
+      ['synthetic.finalReturns', { interestsPerUser: 0, finalReturns: 1 }, '0 when interestsPerUser is 0, because a return needs an interest topic', 1],
+      ['synthetic.returnStart', { returnStart: 'random' as never }, "'resume' or 'popular'", 'random'],
     ])('rejects an invalid %s', (argument, options, expected, received) => {
       const error = thrownBy(() => generateSynthetic(options));
 

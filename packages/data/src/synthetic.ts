@@ -75,6 +75,29 @@ export interface SyntheticOptions {
    * @minimum 0
    */
   interestsPerUser?: number;
+  /**
+   * Share of each user's history, from the start, in which every new session starts on one
+   * of the user's interest topics, taken in turn, so that all interests are shown early.
+   * Default value: 0 (no such phase).
+   * @minimum 0
+   * @maximum 1
+   */
+  interestPhase?: number;
+  /**
+   * Number of final items of each sequence that are forced long-term returns: each starts a
+   * session on the user's interest topic visited longest ago, about a week later, at the item
+   * chosen by `returnStart`. With 1, every leave-one-out test target is such a return.
+   * Requires `interestsPerUser >= 1` when above 0. Default value: 0.
+   * @minimum 0
+   */
+  finalReturns?: number;
+  /**
+   * Start of a session on an interest topic (a return, an interest-phase session or a final
+   * return). `'resume'` starts at the item after the one where the user left the topic.
+   * `'popular'` starts at the most popular item of the topic that the user has not consumed
+   * yet. Default value: `'resume'`.
+   */
+  returnStart?: 'resume' | 'popular';
 }
 
 /** {@link SyntheticOptions} with every default applied. */
@@ -117,6 +140,11 @@ const DAY = 86_400;
  * distance to the previous item of the topic is about 15 positions and the 90th percentile
  * about 45. Occasionally a user repeats an earlier item. Timestamps are seconds: minutes apart
  * within a session, about a day between sessions and about a week before a long-term return.
+ *
+ * `interestPhase`, `finalReturns` and `returnStart` (all off by default) strengthen the
+ * long-term structure. Every interest is shown early, the last items return to the interest
+ * visited longest ago, and returns may start on the most popular item the user has not
+ * consumed.
  *
  * Sequence lengths are `minLength` plus a rounded exponential draw, capped at `maxLength`.
  * The exponential's scale is solved so that the mean length is `meanLength` in expectation.
@@ -210,6 +238,9 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
     repeatProbability: options.repeatProbability ?? 0.05,
     topics,
     interestsPerUser: options.interestsPerUser ?? Math.min(4, topics),
+    interestPhase: options.interestPhase ?? 0,
+    finalReturns: options.finalReturns ?? 0,
+    returnStart: options.returnStart ?? 'resume',
   };
 
   // Integer counts.
@@ -220,6 +251,7 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
   checkPositiveInteger(where, 'synthetic.topics', settings.topics);
   checkNonNegativeInteger(where, 'synthetic.interestsPerUser', settings.interestsPerUser);
   checkNonNegativeInteger(where, 'synthetic.seed', settings.seed);
+  checkNonNegativeInteger(where, 'synthetic.finalReturns', settings.finalReturns);
   if (settings.seed > 0xffffffff) {
     throw new RangeError(invalidArgument(where, 'synthetic.seed', 'an integer in [0, 4294967295]', settings.seed));
   }
@@ -239,6 +271,12 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
   if (settings.interestsPerUser > settings.topics) {
     throw new RangeError(invalidArgument(where, 'synthetic.interestsPerUser', `an integer <= topics (${settings.topics})`, settings.interestsPerUser));
   }
+  if (settings.finalReturns > settings.minLength) {
+    throw new RangeError(invalidArgument(where, 'synthetic.finalReturns', `an integer <= minLength (${settings.minLength})`, settings.finalReturns));
+  }
+  if (settings.finalReturns > 0 && settings.interestsPerUser === 0) {
+    throw new RangeError(invalidArgument(where, 'synthetic.finalReturns', '0 when interestsPerUser is 0, because a return needs an interest topic', settings.finalReturns));
+  }
 
   // Real-valued settings.
   if (!isNumberIn(settings.popularitySkew, 0, Number.MAX_VALUE)) {
@@ -248,6 +286,12 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
     if (!isNumberIn(settings[key], 0, 1)) {
       throw new RangeError(invalidArgument(where, `synthetic.${key}`, 'a probability in [0, 1]', settings[key]));
     }
+  }
+  if (settings.returnStart !== 'resume' && settings.returnStart !== 'popular') {
+    throw new RangeError(invalidArgument(where, 'synthetic.returnStart', "'resume' or 'popular'", settings.returnStart));
+  }
+  if (!isNumberIn(settings.interestPhase, 0, 1)) {
+    throw new RangeError(invalidArgument(where, 'synthetic.interestPhase', 'a fraction in [0, 1]', settings.interestPhase));
   }
   return settings;
 }
@@ -363,6 +407,13 @@ function generateUser(
     isInterest[topic] = 1;
   }
   const shortTermCumulative = interests.length < settings.topics ? withoutTopics(topicCumulative, isInterest) : topicCumulative; // [topics]
+  const lastVisit = new Int32Array(settings.topics).fill(-1); // [topics], step of the last item of each interest topic
+  const interestPhaseEnd = Math.ceil(settings.interestPhase * length);
+  const finalReturnsStart = length - settings.finalReturns;
+  let interestTurn = 0;
+  const consumed = settings.returnStart === 'popular' ? new Uint8Array(settings.items + 1) : null; // [items + 1]
+  const startOnInterest = (interest: number): number =>
+    consumed === null ? resumePosition(interest, lastPosition, catalogue, itemCumulativeByTopic, random) : unconsumedPosition(interest, consumed, catalogue, itemCumulativeByTopic, random);
 
   // Walk through sessions.
   const history = new Int32Array(length); // [length]
@@ -371,7 +422,15 @@ function generateUser(
   let position = 0;
   for (let step = 0; step < length; step++) {
     let item: number;
-    if (step > 0 && random() < settings.repeatProbability) {
+    if (step >= finalReturnsStart) {
+      // Forced return to the interest topic visited longest ago (never visited counts as oldest).
+      topic = leastRecentTopic(interests, lastVisit);
+      position = startOnInterest(topic);
+      time += DAY + exponential(7 * DAY, random);
+      item = catalogue.topicItems[topic][position];
+      lastPosition[topic] = position;
+      lastVisit[topic] = step;
+    } else if (step > 0 && random() < settings.repeatProbability) {
       // Repeat an earlier item; the session state stays as it was.
       item = history[Math.floor(random() * step)];
       time += MINUTE + random() * 9 * MINUTE;
@@ -380,10 +439,16 @@ function generateUser(
         // Continue the session along the topic order.
         position = advance(position, catalogue.topicItems[topic].length, random);
         time += MINUTE / 2 + random() * 9.5 * MINUTE;
+      } else if (step < interestPhaseEnd && interests.length > 0) {
+        // Interest phase: the next interest topic in turn, started as `returnStart` sets.
+        topic = interests[interestTurn % interests.length];
+        interestTurn++;
+        position = startOnInterest(topic);
+        time += HOUR + exponential(DAY, random);
       } else if (interests.length > 0 && random() < settings.longTermStrength) {
-        // Return to a long-term interest where the user left it.
+        // Return to a long-term interest, started as `returnStart` sets.
         topic = interests[Math.floor(random() * interests.length)];
-        position = lastPosition[topic] >= 0 ? advance(lastPosition[topic], catalogue.topicItems[topic].length, random) : sampleCumulative(itemCumulativeByTopic[topic], random);
+        position = startOnInterest(topic);
         time += DAY + exponential(7 * DAY, random);
       } else {
         // Start a session on a popular item of a popular topic outside the long-term interests.
@@ -394,11 +459,49 @@ function generateUser(
       item = catalogue.topicItems[topic][position];
       if (isInterest[topic] === 1) {
         lastPosition[topic] = position;
+        lastVisit[topic] = step;
       }
     }
     history[step] = item;
+    if (consumed !== null) {
+      consumed[item] = 1;
+    }
     builder.add(rawUserId, item, Math.round(time));
   }
+}
+
+/** Position after the one where the user left `topic`, or a popularity-drawn start when the user never visited it. */
+function resumePosition(topic: number, lastPosition: Int32Array, catalogue: SyntheticCatalogue, itemCumulativeByTopic: Float64Array[], random: () => number): number {
+  if (lastPosition[topic] >= 0) {
+    return advance(lastPosition[topic], catalogue.topicItems[topic].length, random);
+  }
+  return sampleCumulative(itemCumulativeByTopic[topic], random);
+}
+
+/**
+ * Position of the most popular item of `topic` that is not `consumed` (ties to the earlier
+ * position), or a popularity-drawn one when the user consumed them all.
+ */
+function unconsumedPosition(topic: number, consumed: Uint8Array, catalogue: SyntheticCatalogue, itemCumulativeByTopic: Float64Array[], random: () => number): number {
+  const items = catalogue.topicItems[topic];
+  let best = -1;
+  for (let position = 0; position < items.length; position++) {
+    if (consumed[items[position]] === 0 && (best < 0 || catalogue.popularity[items[position]] > catalogue.popularity[items[best]])) {
+      best = position;
+    }
+  }
+  return best >= 0 ? best : sampleCumulative(itemCumulativeByTopic[topic], random);
+}
+
+/** Returns the topic of `topics` with the smallest last-visit step; ties go to the earlier entry. */
+function leastRecentTopic(topics: readonly number[], lastVisit: Int32Array): number {
+  let best = topics[0];
+  for (const topic of topics) {
+    if (lastVisit[topic] < lastVisit[best]) {
+      best = topic;
+    }
+  }
+  return best;
 }
 
 /** Moves 1 step along a topic order, or 2 with probability {@link SKIP_PROBABILITY}, wrapping around. */
