@@ -4,13 +4,16 @@
 // Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-speed.ts [backend] [batch] [len] [steps] [model]
 // Defaults: wasm, batch 128, length 200, 5 timed steps after 2 warm-up steps, sasrec; d = 50,
 // 2 layers, 1 head, sampled softmax with 128 negatives over 3,706 items (ML-1M's catalogue).
-// `model` is sasrec or hstu (dqk = dv = 50, random timestamps).
+// `model` is sasrec, hstu (dqk = dv = 50, random timestamps), gru4rec (1 layer) or rwkv (2 layers).
 import { initBackend, type BackendName } from '../src/backend/backend';
 import { SeededRandom } from '../src/random';
 import { resolveHstuConfig } from '../src/hstu/config';
 import { Hstu } from '../src/hstu/hstu';
 import { resolveSasRecConfig } from '../src/sasrec/config';
 import { SasRec } from '../src/sasrec/sasrec';
+import { GRU4REC_DEFAULTS, RWKV_DEFAULTS, resolveRecurrentConfig } from '../src/recurrent/config';
+import { Gru4Rec } from '../src/recurrent/gru4rec';
+import { Rwkv } from '../src/recurrent/rwkv';
 import { AdamW } from '../src/training/optimizer';
 import { trainStep } from '../src/training/step';
 
@@ -25,7 +28,14 @@ async function main(): Promise<void> {
 
   // Model, optimizer and one random full-length batch.
   const maxLength = Math.max(200, len);
-  const model = kind === 'hstu' ? new Hstu(resolveHstuConfig({ itemCount, maxLength }), 1) : new SasRec(resolveSasRecConfig({ itemCount, maxLength }), 1);
+  const model =
+    kind === 'hstu'
+      ? new Hstu(resolveHstuConfig({ itemCount, maxLength }), 1)
+      : kind === 'gru4rec'
+        ? new Gru4Rec(resolveRecurrentConfig('train-speed', { itemCount, maxLength }, GRU4REC_DEFAULTS), 1)
+        : kind === 'rwkv'
+          ? new Rwkv(resolveRecurrentConfig('train-speed', { itemCount, maxLength }, RWKV_DEFAULTS), 1)
+          : new SasRec(resolveSasRecConfig({ itemCount, maxLength }), 1);
   const optimizer = new AdamW(model.variables, { learningRate: 1e-3, weightDecay: 0 });
   const random = new SeededRandom(7);
   const size = batch * len;

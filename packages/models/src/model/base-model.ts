@@ -6,7 +6,7 @@ import type { SeededRandom } from '../random';
 import { l2Normalize } from '../ops/layers';
 import { prepareSequence, validateHidden, validateItems, validateTimestamps } from './input';
 import { cacheHeadsOf, meanOverGroups } from '../variants/head-sharing';
-import type { AppendResult, EncoderBatch, ModelConfig, NamedVariable, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, TrainableModel } from './types';
+import type { AppendResult, EncoderBatch, ModelConfig, ModelKind, NamedVariable, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, TrainableModel } from './types';
 
 /** Default number of last history queries kept in the attention statistics window. */
 export const DEFAULT_STATS_WINDOW = 64;
@@ -43,7 +43,7 @@ export interface EncoderRecord {
  * encoder and the cached `append` path.
  */
 export abstract class BaseSequentialModel implements TrainableModel {
-  abstract readonly kind: 'sasrec' | 'hstu';
+  abstract readonly kind: ModelKind;
   readonly normalizesEmbeddings: boolean;
   /** Scoring embeddings, `[nItems + 1, d]` row-major; rebuilt after the weights change. */
   private scoringTable: Float32Array | null = null;

@@ -7,6 +7,9 @@ import type { SasRecConfig } from '../sasrec/config';
 /** Configuration of any model of this package. */
 export type ModelConfig = SasRecConfig | HstuConfig;
 
+/** Architecture of a model of this package. */
+export type ModelKind = 'sasrec' | 'hstu' | 'gru4rec' | 'rwkv';
+
 /** Result of {@link SequentialModel.prefill}. */
 export interface PrefillResult {
   /** Full float32 cache of the kept history, positions 0..len-1. */
@@ -66,7 +69,8 @@ export interface SequenceOptions {
  * backend instead of reading a wrong row.
  */
 export interface SequentialModel {
-  readonly kind: 'sasrec' | 'hstu';
+  /** Architecture: the attention models `sasrec` and `hstu`, or the recurrent models `gru4rec` and `rwkv`, whose cache contains a constant-size state. */
+  readonly kind: ModelKind;
   readonly config: Readonly<ModelConfig>;
   /**
    * Runs the history through the model and returns a full float32 KVCache (positions

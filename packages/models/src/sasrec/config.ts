@@ -1,6 +1,9 @@
 import { invalidArgument } from '../messages';
 import { withCtrHeadFlag } from '../ctr/head';
 import { validateHeadVariant, withHeadVariant } from '../variants/head-sharing';
+import { validateBeacon, type BeaconConfig } from '../sequence/beacon';
+import { validateLinformer, type LinformerConfig } from '../sequence/linformer';
+import { validateLsh, type LshConfig } from '../sequence/lsh';
 
 /** Hyperparameters of SASRec. */
 export interface SasRecConfig {
@@ -68,6 +71,28 @@ export interface SasRecConfig {
    * items ≤ t. Checkpoints store the head. Default value: false
    */
   ctrHead?: boolean;
+  /**
+   * Activation Beacon memory (Zhang et al., 2024, arXiv:2401.03462): after each complete chunk
+   * of `chunkSize` items, `beaconsPerChunk` learned beacon tokens condense the chunk, and their
+   * keys and values replace the chunk's in the cache. Adds a trainable `[beaconsPerChunk, d]`
+   * beacon embedding. Absent: no beacons.
+   */
+  beacon?: BeaconConfig;
+  /**
+   * Causal Linformer projection (Wang et al., 2020, arXiv:2006.04768, adapted for causal
+   * attention with a cache). Learned `[projectedRows, blockSize]` matrices per layer project
+   * each complete block of `blockSize` tokens to `projectedRows` key and value rows, which
+   * replace the block in the cache. Not combinable with `beacon` or
+   * `kvLatentSize`. Absent: no projection.
+   */
+  linformer?: LinformerConfig;
+  /**
+   * Reformer-style LSH attention (Kitaev et al., ICLR 2020, arXiv:2001.04451): queries and keys
+   * share the query projection, and each query attends causally to the keys of its own hash
+   * bucket. The cache stores the usual keys and values, and `append` hashes them again. Not
+   * combinable with `kvHeads` below `heads`, `kvLatentSize`, `beacon` or `linformer`. Absent: full attention.
+   */
+  lsh?: LshConfig;
 }
 
 /** Defaults of {@link SasRecConfig}: the ML-1M settings of the SASRec paper and generative-recommenders. */
@@ -117,5 +142,31 @@ export function resolveSasRecConfig(config: Partial<SasRecConfig> & { itemCount:
   // Head-level variant fields are kept only when set, so that configurations without them stay unchanged.
   const withVariant = withHeadVariant(resolved, config);
   validateHeadVariant('createSasRec', withVariant);
-  return withCtrHeadFlag('createSasRec', withVariant, config.ctrHead);
+  const withHead = withCtrHeadFlag('createSasRec', withVariant, config.ctrHead);
+
+  // Sequence-level fields are kept only when set, so that configurations without them stay unchanged.
+  if (config.lsh !== undefined) {
+    validateLsh('createSasRec', config.lsh);
+    const others: string[] = (['kvLatentSize', 'beacon', 'linformer'] as const).filter((field) => config[field] !== undefined);
+    if (config.kvHeads !== undefined && config.kvHeads !== resolved.heads) {
+      others.unshift('kvHeads');
+    }
+    if (others.length > 0) {
+      throw new RangeError(invalidArgument('createSasRec', 'config.lsh', 'no kvHeads below heads, kvLatentSize, beacon or linformer besides it (LSH shares each query head\'s projection with its key)', `lsh and ${others.join(', ')}`));
+    }
+    return { ...withHead, lsh: { buckets: config.lsh.buckets, seed: config.lsh.seed ?? 0 } };
+  }
+  if (config.linformer !== undefined) {
+    validateLinformer('createSasRec', config.linformer, resolved.maxLength);
+    if (config.beacon !== undefined || config.kvLatentSize !== undefined) {
+      const other = config.beacon !== undefined ? 'beacon' : 'kvLatentSize';
+      throw new RangeError(invalidArgument('createSasRec', 'config.linformer', `no ${other} besides it (each variant condenses the cache its own way)`, `linformer and ${other}`));
+    }
+    return { ...withHead, linformer: { blockSize: config.linformer.blockSize, projectedRows: config.linformer.projectedRows } };
+  }
+  if (config.beacon === undefined) {
+    return withHead;
+  }
+  validateBeacon('createSasRec', config.beacon, resolved.maxLength);
+  return { ...withHead, beacon: { chunkSize: config.beacon.chunkSize, beaconsPerChunk: config.beacon.beaconsPerChunk } };
 }

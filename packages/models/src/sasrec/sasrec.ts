@@ -1,9 +1,13 @@
-import { appendToHead, type HeadCache, type KVCache } from '@malloc/compression';
+import { appendToHead, createEmptyCache, type HeadCache, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { invalidArgument, positionOutOfRange } from '../messages';
 import { BaseSequentialModel, checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
-import { validateItems, validateTimestamps } from '../model/input';
-import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
+import { prepareSequence, validateItems, validateTimestamps } from '../model/input';
+import type { AppendResult, EncoderBatch, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from '../model/types';
+import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
+import { chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
+import { linformerAttention, linformerLayout, projectCompletedBlock, type LinformerConfig, type LinformerLayout } from '../sequence/linformer';
+import { bucketBias, createRotations, hashBuckets, maskOtherBuckets, normalizeHeads, perHeadBiasAttention } from '../sequence/lsh';
 import { candidateBias } from '../ctr/candidate-layout';
 import { appendBias, batchedSoftmaxAttention, cachedSoftmaxAttention, causalPaddingBias } from '../ops/attention';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
@@ -57,11 +61,14 @@ export class SasRec extends BaseSequentialModel {
   readonly kind = 'sasrec' as const;
   declare readonly config: Readonly<SasRecConfig>;
   private readonly weights: SasRecWeights;
+  /** Fixed LSH rotations per layer and head, `[dHead, buckets / 2]`; `null` without `lsh`. */
+  private readonly rotations: Float32Array[][] | null;
 
   constructor(config: SasRecConfig, seed: number) {
     const created = createSasRecWeights(config, seed);
     super(Object.freeze({ ...config }), created.variables, created.weights.itemEmbedding);
     this.weights = created.weights;
+    this.rotations = config.lsh === undefined ? null : createRotations(config.lsh, config.layers, config.heads, config.hiddenSize / config.heads);
   }
 
   protected get label(): string {
@@ -82,12 +89,40 @@ export class SasRec extends BaseSequentialModel {
     return cacheLayoutOf(this.config, dHead, dHead);
   }
 
+  /** Chunk condensation of a beacon or Linformer model, or `null`. */
+  private get condensation(): ChunkCondensation | null {
+    return chunkCondensationOf(this.config);
+  }
+
   protected get usesTime(): boolean {
     return false;
   }
 
   append(cache: KVCache, items: Int32Array, options: SequenceOptions = {}): AppendResult {
+    if (this.condensation !== null) {
+      return this.appendCondensing('SasRec.append', cache, items, options);
+    }
     return this.appendTokens('SasRec.append', cache, items, options, false);
+  }
+
+  override prefill(history: Int32Array, options: PrefillOptions = {}): PrefillResult {
+    if (this.condensation !== null) {
+      return this.prefillCondensing('SasRec.prefill', history, options);
+    }
+    return super.prefill(history, options);
+  }
+
+  override prefillBatch(histories: readonly Int32Array[], options: PrefillBatchOptions = {}): PrefillResult[] {
+    if (this.condensation === null) {
+      return super.prefillBatch(histories, options);
+    }
+
+    // A beacon or Linformer model prefills one history at a time; every history is validated first.
+    const where = 'SasRec.prefillBatch';
+    histories.forEach((history, index) => {
+      prepareSequence(where, `histories[${index}]`, history, this.config.itemCount, this.config.maxLength);
+    });
+    return histories.map((history) => this.prefillCondensing(where, history, {}));
   }
 
   protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
@@ -107,12 +142,8 @@ export class SasRec extends BaseSequentialModel {
       throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
     }
     validateTimestamps(where, options.timestamps, items.length);
-    const { layers, heads } = this.config;
-    const dHead = this.config.hiddenSize / heads;
-    const kvHeads = kvHeadsOf(this.config);
     const layout = this.cacheLayout;
-    const group = heads / kvHeads;
-    checkCacheLayout(where, cache, layers, layout.heads, layout.keyWidth, layout.valueWidth);
+    checkCacheLayout(where, cache, this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth);
     const count = items.length;
     const firstPosition = cache.seenTokens;
     const span = independent ? 1 : count;
@@ -121,35 +152,8 @@ export class SasRec extends BaseSequentialModel {
     }
 
     // Run the new tokens through every block against the cached keys and values.
-    const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
-    const newValues: Float32Array[][] = [];
-    const hidden = tf.tidy(() => {
-      const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
-      let x = this.embed(items, positions, null); // [count, d]
-      for (let layer = 0; layer < layers; layer++) {
-        const block = this.weights.blocks[layer];
-        const normed = layerNorm(x, block.attentionNormScale as tf.Tensor1D, block.attentionNormShift as tf.Tensor1D, NORM_EPSILON);
-        const queries = tf.mul(dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D), 1 / Math.sqrt(dHead)) as tf.Tensor2D; // [count, d]
-        const projection = this.projectKeysValues(block, x); // keys, values [count, kvHeads · dHead]
-        const kv = cachedKeyValueHeads(cache.layers[layer], projection, layout, kvHeads, dHead, dHead, (latent) => this.upProject(block, latent));
-
-        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
-        const outputs: tf.Tensor2D[] = [];
-        newKeys.push(kv.newKeys);
-        newValues.push(kv.newValues);
-        for (let head = 0; head < heads; head++) {
-          const kvHead = Math.floor(head / group);
-          const cached = kv.cached[kvHead];
-          const len = cached.keys.rows;
-          const headQueries = tf.slice(queries, [0, head * dHead], [count, dHead]); // [count, dHead]
-          const bias = tf.tensor2d((independent ? candidateBias : appendBias)(logWeights(cached), len, count), [count, len + count]);
-          outputs.push(cachedSoftmaxAttention(headQueries, kv.keys[kvHead], kv.values[kvHead], bias));
-        }
-        const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, d]
-        x = this.finishBlock(block, normed, attended, null, null);
-      }
-      return this.finalNorm(x).dataSync() as Float32Array; // [count, d]
-    });
+    const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
+    const { hidden, newKeys, newValues } = this.attendToCache(cache, () => this.embed(items, positions, null), count, independent);
 
     if (independent) {
       return { hidden, cache };
@@ -165,25 +169,245 @@ export class SasRec extends BaseSequentialModel {
     return { hidden, cache: { layers: grown, seenTokens: firstPosition + count, itemIds } };
   }
 
+  /**
+   * Runs `count` embedded tokens through every block against a cache's keys and values, as
+   * {@link appendTokens} describes, and returns the final hidden states `[count, d]` and each
+   * layer's new keys and values per cache head.
+   */
+  private attendToCache(
+    cache: KVCache,
+    embedded: () => tf.Tensor2D,
+    count: number,
+    independent: boolean,
+  ): { hidden: Float32Array; newKeys: Float32Array[][]; newValues: Float32Array[][] } {
+    const { layers, heads } = this.config;
+    const dHead = this.config.hiddenSize / heads;
+    const kvHeads = kvHeadsOf(this.config);
+    const layout = this.cacheLayout;
+    const group = heads / kvHeads;
+    const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
+    const newValues: Float32Array[][] = [];
+    const hidden = tf.tidy(() => {
+      let x = embedded(); // [count, d]
+      for (let layer = 0; layer < layers; layer++) {
+        const block = this.weights.blocks[layer];
+        const normed = layerNorm(x, block.attentionNormScale as tf.Tensor1D, block.attentionNormShift as tf.Tensor1D, NORM_EPSILON);
+        const queries = tf.mul(dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D), 1 / Math.sqrt(dHead)) as tf.Tensor2D; // [count, d]
+        const projection = this.rotations === null ? this.projectKeysValues(block, x) : this.sharedQueryKeys(block, normed, x); // keys, values [count, kvHeads · dHead]
+        const kv = cachedKeyValueHeads(cache.layers[layer], projection, layout, kvHeads, dHead, dHead, (latent) => this.upProject(block, latent));
+
+        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
+        const outputs: tf.Tensor2D[] = [];
+        newKeys.push(kv.newKeys);
+        newValues.push(kv.newValues);
+        for (let head = 0; head < heads; head++) {
+          const kvHead = Math.floor(head / group);
+          const cached = kv.cached[kvHead];
+          const len = cached.keys.rows;
+          const headQueries = tf.slice(queries, [0, head * dHead], [count, dHead]); // [count, dHead]
+          const biasValues = (independent ? candidateBias : appendBias)(logWeights(cached), len, count); // [count, len + count]
+          if (this.rotations !== null) {
+            const buckets = (this.config.lsh as { buckets: number }).buckets;
+            maskOtherBuckets(biasValues, kv.keys[kvHead].dataSync() as Float32Array, dHead, this.rotations[layer][head], buckets, len, count);
+          }
+          const bias = tf.tensor2d(biasValues, [count, len + count]);
+          outputs.push(cachedSoftmaxAttention(headQueries, kv.keys[kvHead], kv.values[kvHead], bias));
+        }
+        const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, d]
+        x = this.finishBlock(block, normed, attended, null, null);
+      }
+      return this.finalNorm(x).dataSync() as Float32Array; // [count, d]
+    });
+    return { hidden, newKeys, newValues };
+  }
+
   protected encode(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
-    const { layers, heads, dropout: rate } = this.config;
+    if (this.weights.beaconEmbedding !== null) {
+      return this.encodeWithBeacons(batch, random, record);
+    }
 
     // Embed the items and build the validity mask and the attention bias.
     const valid = Float32Array.from(batch.items, (item) => (item === 0 ? 0 : 1)); // [batch · len]
     const validMask = tf.tensor2d(valid, [valid.length, 1]); // [batch · len, 1]
     const bias = tf.tensor3d(causalPaddingBias(batch.items, batch.batch, batch.len), [batch.batch, batch.len, batch.len]);
-    let x = tf.mul(this.embed(batch.items, batch.positions, random), validMask) as tf.Tensor2D; // [batch · len, d]
+    const x = tf.mul(this.embed(batch.items, batch.positions, random), validMask) as tf.Tensor2D; // [batch · len, d]
+    if (this.config.linformer !== undefined) {
+      if (record !== null) {
+        // Prefill of a Linformer model runs block by block through `append`, never through a record.
+        throw new Error('SasRec.encode: a Linformer model cannot record keys and values in one encoder pass.');
+      }
+      return this.runBlocks(x, bias, validMask, batch.batch, batch.len, random, null, linformerLayout(batch, this.config.linformer));
+    }
+
+    return this.runBlocks(x, bias, validMask, batch.batch, batch.len, random, record);
+  }
+
+  /**
+   * Encodes a padded batch of a beacon model: the batch is expanded with beacon tokens after
+   * each complete chunk (see `expandBeaconBatch`), run under the beacon attention mask, and
+   * the output rows of the input tokens are gathered back, `[batch · len, d]`.
+   */
+  private encodeWithBeacons(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
+    if (record !== null) {
+      // Prefill of a beacon model runs chunk by chunk through `append`, never through a record.
+      throw new Error('SasRec.encode: a beacon model cannot record keys and values in one encoder pass.');
+    }
+    const beaconEmbedding = this.weights.beaconEmbedding as tf.Variable;
+    const expanded = expandBeaconBatch(batch, this.config.beacon as BeaconConfig);
+    const rows = batch.batch * expanded.len;
+
+    // Embed items (item embedding × √d) and beacons (beacon embedding), then add positions.
+    const isBeacon = Float32Array.from(expanded.beaconIndex, (index) => (index >= 0 ? 1 : 0)); // [rows]
+    const isItem = Float32Array.from(expanded.items, (item) => (item === 0 ? 0 : 1)); // [rows]
+    const beaconIds = Int32Array.from(expanded.beaconIndex, (index) => Math.max(index, 0)); // [rows]
+    const itemRows = tf.mul(tf.gather(this.weights.itemEmbedding, tf.tensor1d(expanded.items, 'int32')), Math.sqrt(this.config.hiddenSize)); // [rows, d]
+    const beaconRows = tf.gather(beaconEmbedding, tf.tensor1d(beaconIds, 'int32')); // [rows, d]
+    const tokenRows = tf.add(tf.mul(itemRows, tf.tensor2d(isItem, [rows, 1])), tf.mul(beaconRows, tf.tensor2d(isBeacon, [rows, 1])));
+    const positionRows = tf.gather(this.weights.positionEmbedding, tf.tensor1d(expanded.positions, 'int32')); // [rows, d]
+    const validMask = tf.tensor2d(expanded.valid, [rows, 1]); // [rows, 1]
+    const x = tf.mul(dropout(tf.add(tokenRows, positionRows) as tf.Tensor2D, this.config.dropout, random), validMask) as tf.Tensor2D; // [rows, d]
+
+    // Run the blocks under the beacon mask and pick the rows of the input tokens.
+    const bias = tf.tensor3d(expanded.bias, [batch.batch, expanded.len, expanded.len]);
+    const hidden = this.runBlocks(x, bias, validMask, batch.batch, expanded.len, random, null); // [rows, d]
+    return tf.gather(hidden, tf.tensor1d(expanded.sourceRows, 'int32')) as tf.Tensor2D; // [batch · len, d]
+  }
+
+  /**
+   * Runs the beacons of the chunk that just completed against the cache, which has seen a
+   * multiple of `chunkSize` items. Then replaces the chunk's rows in every head with the
+   * beacons' keys and values, at the chunk's last `beaconsPerChunk` positions.
+   */
+  private condenseBeacons(cache: KVCache): KVCache {
+    const beacon = this.config.beacon as BeaconConfig;
+    const beaconEmbedding = this.weights.beaconEmbedding as tf.Variable;
+    const count = beacon.beaconsPerChunk;
+    const chunkEnd = cache.seenTokens;
+    const firstPosition = firstCondensedPosition(chunkEnd, count);
+
+    // The beacons attend to the cache (earlier beacons and the raw chunk) and causally to each other.
+    const positions = Int32Array.from({ length: count }, (_, j) => firstPosition + j); // [count]
+    const embedded = (): tf.Tensor2D => {
+      const positionRows = tf.gather(this.weights.positionEmbedding, tf.tensor1d(positions, 'int32')); // [count, d]
+      return tf.add(beaconEmbedding, positionRows) as tf.Tensor2D;
+    };
+    const { newKeys, newValues } = this.attendToCache(cache, embedded, count, false);
+
+    // Drop the chunk's rows and append the beacons.
+    const chunkStart = chunkEnd - beacon.chunkSize;
+    const layers = cache.layers.map((layerCache, layer) => ({
+      heads: layerCache.heads.map((head, index) => appendToHead(splitChunkRows(head, chunkStart).remaining, newKeys[layer][index], newValues[layer][index], count, firstPosition, null)),
+    }));
+    return { layers, seenTokens: cache.seenTokens, itemIds: cache.itemIds };
+  }
+
+  /** Replaces the block that just completed by its Linformer projection, layer by layer. */
+  private projectLinformerBlock(cache: KVCache): KVCache {
+    const keyProjections = this.weights.blocks.map((block) => (block.linformerKeyKernel as tf.Variable).dataSync() as Float32Array); // per layer [projectedRows, blockSize]
+    const valueProjections = this.weights.blocks.map((block) => (block.linformerValueKernel as tf.Variable).dataSync() as Float32Array); // per layer [projectedRows, blockSize]
+    return projectCompletedBlock(cache, this.config.linformer as LinformerConfig, keyProjections, valueProjections);
+  }
+
+  /** Condenses the chunk that just completed, with beacons or with the Linformer projection. */
+  private condenseChunk(cache: KVCache): KVCache {
+    return this.weights.beaconEmbedding !== null ? this.condenseBeacons(cache) : this.projectLinformerBlock(cache);
+  }
+
+  /**
+   * Appends items to a beacon or Linformer model's cache chunk by chunk: the items of each
+   * chunk are appended as raw tokens, and a chunk that completes is condensed.
+   */
+  private appendCondensing(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions): AppendResult {
+    // Validate the whole request first, so that nothing runs on bad input.
+    validateItems(where, 'items', items, this.config.itemCount);
+    if (items.length === 0) {
+      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
+    }
+    validateTimestamps(where, options.timestamps, items.length);
+    if (cache.seenTokens + items.length > this.config.maxLength) {
+      throw new RangeError(positionOutOfRange(where, cache.seenTokens, items.length, this.config.maxLength));
+    }
+
+    // Append each chunk's share of the items, condensing every chunk that completes.
+    const { chunkSize } = this.condensation as ChunkCondensation;
+    const d = this.config.hiddenSize;
+    const hidden = new Float32Array(items.length * d); // [count, d]
+    let current = cache;
+    let done = 0;
+    while (done < items.length) {
+      const take = Math.min(items.length - done, chunkSize - (current.seenTokens % chunkSize));
+      const appended = this.appendTokens(where, current, items.subarray(done, done + take), {}, false);
+      hidden.set(appended.hidden, done * d);
+      current = appended.cache.seenTokens % chunkSize === 0 ? this.condenseChunk(appended.cache) : appended.cache;
+      done += take;
+    }
+    return { hidden, cache: current };
+  }
+
+  /**
+   * Prefills a beacon or Linformer model's cache by appending the history chunk by chunk from
+   * an empty cache, so that serving condenses each complete chunk exactly as `append` does.
+   */
+  private prefillCondensing(where: string, history: Int32Array, options: PrefillOptions): PrefillResult {
+    const prepared = prepareSequence(where, 'history', history, this.config.itemCount, this.config.maxLength);
+    validateTimestamps(where, options.timestamps, history.length);
+    const statsWindow = options.statsWindow ?? 1;
+    if (!Number.isInteger(statsWindow) || statsWindow < 1) {
+      throw new RangeError(invalidArgument(where, 'options.statsWindow', 'an integer ≥ 1', String(statsWindow)));
+    }
+    const layout = this.cacheLayout;
+    const empty = createEmptyCache(this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth);
+    const cache = prepared.items.length === 0 ? empty : this.appendCondensing(where, empty, prepared.items, {}).cache;
+
+    // NOTE: a beacon or Linformer model records no attention statistics, so strategies that need them (SnapKV, H2O) cannot follow it.
+    return { cache, stats: null };
+  }
+
+  /**
+   * Runs embedded tokens of a padded batch through every block and the final normalisation.
+   *
+   * @param input - `[batch · len, d]` embedded tokens, zero at padding.
+   * @param bias - `[batch, len, len]` additive attention bias.
+   * @param validMask - `[batch · len, 1]`, 0 at padding.
+   * @param linformer - projection layout of a Linformer model (then `bias` is unused), else `null`.
+   * @returns final hidden states `[batch · len, d]`.
+   */
+  private runBlocks(
+    input: tf.Tensor2D,
+    bias: tf.Tensor3D,
+    validMask: tf.Tensor2D,
+    batchSize: number,
+    len: number,
+    random: SeededRandom | null,
+    record: EncoderRecord | null,
+    linformer: LinformerLayout | null = null,
+  ): tf.Tensor2D {
+    const { layers, heads, dropout: rate } = this.config;
+    let x = input; // [batch · len, d]
 
     // Self-attention blocks.
     for (let layer = 0; layer < layers; layer++) {
       const block = this.weights.blocks[layer];
       const normed = layerNorm(x, block.attentionNormScale as tf.Tensor1D, block.attentionNormShift as tf.Tensor1D, NORM_EPSILON);
       const queries = dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D); // [batch · len, d]
+      if (this.rotations !== null) {
+        x = this.lshBlock(layer, x, normed, queries, bias, validMask, batchSize, len, random, record);
+        if (record !== null && record.recordOnly === true && layer === layers - 1) {
+          // The caller reads only the record, so the last layer's output is not needed.
+          return x;
+        }
+        continue;
+      }
       const projection = this.projectKeysValues(block, x); // keys, values [batch · len, kvHeads · dHead]
       const kvHeads = kvHeadsOf(this.config);
       const keys = repeatKvHeads(projection.keys, heads, kvHeads); // [batch · len, d]
       const values = repeatKvHeads(projection.values, heads, kvHeads); // [batch · len, d]
-      const attention = batchedSoftmaxAttention(queries, keys, values, bias, batch.batch, batch.len, heads, rate, random, record !== null && record.weights !== null);
+      if (linformer !== null) {
+        const attended = linformerAttention(queries, keys, values, block.linformerKeyKernel as tf.Tensor2D, block.linformerValueKernel as tf.Tensor2D, linformer, batchSize, len, heads, rate, random);
+        x = this.finishBlock(block, normed, attended, validMask, random);
+        continue;
+      }
+      const attention = batchedSoftmaxAttention(queries, keys, values, bias, batchSize, len, heads, rate, random, record !== null && record.weights !== null);
       if (record !== null) {
         const stored = cachedColumns(projection, this.cacheLayout);
         record.keys.push(stored.keys);
@@ -199,6 +423,59 @@ export class SasRec extends BaseSequentialModel {
       x = this.finishBlock(block, normed, attention.output, validMask, random);
     }
     return this.finalNorm(x);
+  }
+
+  /**
+   * Runs one block with LSH attention on a padded batch: shared-QK keys, per-head bucket
+   * masks on top of `bias`, and the record of keys, values and weights when requested.
+   *
+   * @param queries - `[batch · len, d]`, the shared query projection.
+   * @returns the block output `[batch · len, d]`.
+   */
+  private lshBlock(
+    layer: number,
+    x: tf.Tensor2D,
+    normed: tf.Tensor2D,
+    queries: tf.Tensor2D,
+    bias: tf.Tensor3D,
+    validMask: tf.Tensor2D,
+    batchSize: number,
+    len: number,
+    random: SeededRandom | null,
+    record: EncoderRecord | null,
+  ): tf.Tensor2D {
+    const { heads } = this.config;
+    const dHead = this.config.hiddenSize / heads;
+    const block = this.weights.blocks[layer];
+    const rotations = (this.rotations as Float32Array[][])[layer];
+    const buckets = (this.config.lsh as { buckets: number }).buckets;
+
+    // Hash every token's key per head, then attend within buckets.
+    const projection = this.sharedQueryKeys(block, normed, x); // keys, values [batch · len, d]
+    const keyData = projection.keys.dataSync() as Float32Array; // [batch · len, d]
+    const rows = batchSize * len;
+    const bucketIds = rotations.map((rotation, head) => hashBuckets(keyData, rows, heads * dHead, head * dHead, dHead, rotation, buckets)); // per head [batch · len]
+    const headBias = tf.tensor3d(bucketBias(bias.dataSync() as Float32Array, bucketIds, batchSize, len), [batchSize * heads, len, len]);
+    const attention = perHeadBiasAttention(queries, projection.keys, projection.values, headBias, batchSize, len, heads, this.config.dropout, random);
+    if (record !== null) {
+      record.keys.push(projection.keys);
+      record.values.push(projection.values);
+      if (record.weights !== null) {
+        record.weights.push(attention.probabilities);
+      }
+    }
+    return this.finishBlock(block, normed, attention.output, validMask, random);
+  }
+
+  /**
+   * Keys and values of an LSH block, `[n, d]` each. The keys are the query projection of
+   * `LN(x)` with each head scaled to unit length (shared QK), and the values are the usual projection of x.
+   */
+  private sharedQueryKeys(block: SasRecBlockWeights, normed: tf.Tensor2D, x: tf.Tensor2D): KeyValueProjection {
+    const shared = dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D); // [n, d]
+    const keys = normalizeHeads(shared, this.config.heads);
+    const values = dense(x, block.valueKernel as tf.Tensor2D, block.valueBias as tf.Tensor1D);
+    return { keys, values, latent: null };
   }
 
   /**

@@ -32,6 +32,9 @@ export interface SasRecBlockWeights {
   ffnOuterBias: tf.Variable;
   /** Down-projection to the multi-head latent attention latent, `[d, r]`; `null` without `kvLatentSize`. */
   kvDownKernel: tf.Variable | null;
+  /** Causal Linformer projections E of the keys and F of the values, `[projectedRows, blockSize]`; `null` without `linformer`. */
+  linformerKeyKernel: tf.Variable | null;
+  linformerValueKernel: tf.Variable | null;
 }
 
 /** Trainable tensors of a SASRec model. */
@@ -44,6 +47,8 @@ export interface SasRecWeights {
   /** Layer norm after the last block, `[d]`. */
   finalNormScale: tf.Variable;
   finalNormShift: tf.Variable;
+  /** Activation Beacon embedding, `[beaconsPerChunk, d]`; `null` without `beacon`. */
+  beaconEmbedding: tf.Variable | null;
 }
 
 /**
@@ -109,13 +114,28 @@ export function createSasRecWeights(config: SasRecConfig, seed: number): { weigh
       ffnInnerBias: make(`${prefix}ffn_inner/bias`, [d], zeros),
       ffnOuterKernel: make(`${prefix}ffn_outer/kernel`, [d, d], xavier),
       ffnOuterBias: make(`${prefix}ffn_outer/bias`, [d], zeros),
+      linformerKeyKernel: null,
+      linformerValueKernel: null,
     });
   }
 
   // Final layer norm.
   const finalNormScale = make('final_norm/scale', [d], ones);
   const finalNormShift = make('final_norm/shift', [d], zeros);
-  return { weights: { itemEmbedding, positionEmbedding, blocks, finalNormScale, finalNormShift }, variables };
+
+  // Beacon embedding, drawn last so that the other weights do not depend on the beacon setting.
+  const beaconEmbedding = config.beacon === undefined ? null : make('beacon_embedding', [config.beacon.beaconsPerChunk, d], truncated(Math.sqrt(1 / d)));
+
+  // Linformer projections, drawn last for the same reason: Xavier-normal over [projectedRows, blockSize].
+  if (config.linformer !== undefined) {
+    const { blockSize, projectedRows } = config.linformer;
+    const projectionFill = normalFill(random, Math.sqrt(2 / (projectedRows + blockSize)));
+    blocks.forEach((block, layer) => {
+      block.linformerKeyKernel = make(`block_${layer}/linformer_key/kernel`, [projectedRows, blockSize], projectionFill);
+      block.linformerValueKernel = make(`block_${layer}/linformer_value/kernel`, [projectedRows, blockSize], projectionFill);
+    });
+  }
+  return { weights: { itemEmbedding, positionEmbedding, blocks, finalNormScale, finalNormShift, beaconEmbedding }, variables };
 }
 
 function normalFill(random: SeededRandom, std: number): (values: Float32Array) => void {
