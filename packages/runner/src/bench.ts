@@ -6,13 +6,13 @@ import { initBackend } from '@malloc/models';
 import { buildSite } from '@malloc/report';
 import { writeMethodCatalogue } from './method-catalogue';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
-import { modelRowLabel } from './model-variants';
+import { checkSequenceVariantModels, modelRowLabel } from './model-variants';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
 import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
-import { benchInterrupted, cellFailed, cellSkipped, noNewRows, formatSeconds, shardPlan, unknownDataset, unknownModel } from './messages';
+import { benchInterrupted, cellFailed, cellSkipped, noNewRows, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
 import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
@@ -22,7 +22,7 @@ import { formatCtrSummaryTable } from './rows-ctr';
 import { seededSample } from './sampling';
 import { assignShards, groupKey, type Shard } from './shard';
 import { formatSummaryTable } from './summary';
-import { MODEL_IDS, datasetFingerprint, obtainTrainedModel } from './training';
+import { MODEL_IDS, RECURRENT_MODEL_IDS, RECURRENT_STRATEGIES, datasetFingerprint, obtainTrainedModel } from './training';
 
 /** Outcome of one bench run. */
 export interface BenchOutcome {
@@ -75,6 +75,8 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
     }
   }
   const cells = planCells(config.strategies, config.compressionRatios, options.extraMethods);
+  rejectRecurrentStrategies(config.models, cells);
+  checkSequenceVariantModels(config.models, config.model);
   const progress = options.progress ?? silentProgress;
   const shouldStop = (): boolean => options.stop?.stopped === true;
   const groups = options.shard === undefined ? null : new Set(assignShards(config.models, config.seeds, options.shard.count)[options.shard.index]);
@@ -269,4 +271,23 @@ function ensureResultsFile(path: string): void {
 function describeDataset(dataset: SequenceDataset, usersTooShort: number): string {
   const interactions = dataset.items.length;
   return `Dataset ${dataset.name}: ${dataset.userCount} users, ${dataset.itemCount} items, ${interactions} interactions; ${usersTooShort} users with fewer than 3 interactions are not evaluated`;
+}
+
+/**
+ * Throws before any work when a recurrent model (GRU4Rec, RWKV) would get a strategy other
+ * than `full` or `recompute`. Its cache contains one state token per layer, which token
+ * strategies cannot shrink, and precision strategies are not tested on the state.
+ *
+ * @throws RangeError naming the model and the strategy.
+ */
+export function rejectRecurrentStrategies(models: readonly string[], cells: readonly CellPlan[]): void {
+  for (const model of models) {
+    if (!RECURRENT_MODEL_IDS.includes(model)) {
+      continue;
+    }
+    const rejected = cells.find((cell) => !RECURRENT_STRATEGIES.includes(cell.strategy));
+    if (rejected !== undefined) {
+      throw new RangeError(strategyForRecurrentModel(model, rejected.strategy, RECURRENT_STRATEGIES));
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { createStrategy, listMethods, type CompressionStrategy, type MethodInfo } from '@malloc/compression';
-import { duplicateListEntry, invalidRatio, modelVariantAsStrategy, unknownStrategy } from './messages';
-import { HEAD_VARIANT_IDS, HEAD_VARIANT_METHODS } from './model-variants';
+import { duplicateListEntry, invalidRatio, modelAsStrategy, modelVariantAsStrategy, unknownStrategy } from './messages';
+import { HEAD_VARIANT_IDS, HEAD_VARIANT_METHODS, RECURRENT_MODEL_METHOD_IDS, RECURRENT_MODEL_METHODS, SEQUENCE_VARIANT_METHODS } from './model-variants';
 
 /** Taxonomy entry of the `recompute` reference row, which stores only item ids. */
 export const RECOMPUTE_METHOD: MethodInfo = {
@@ -36,11 +36,13 @@ export interface ExtraMethod {
 }
 
 /**
- * Lists all methods of the taxonomy: the compression registry, `recompute`, and the head-level
- * model variants `mqa`, `gqa` and `mla`, which a run selects through its model settings.
+ * Lists all methods of the taxonomy: the compression registry and `recompute`. It also lists
+ * the head-level model variants `mqa`, `gqa` and `mla` and the sequence-level variants
+ * `beacon`, `linformer` and `lsh`, which a run selects through its model settings. Last come the
+ * recurrent models `gru4rec` and `rwkv`, which a run lists in `models`.
  */
 export function allMethods(): MethodInfo[] {
-  return [...listMethods(), RECOMPUTE_METHOD, ...HEAD_VARIANT_METHODS];
+  return [...listMethods(), RECOMPUTE_METHOD, ...HEAD_VARIANT_METHODS, ...SEQUENCE_VARIANT_METHODS, ...RECURRENT_MODEL_METHODS];
 }
 
 /**
@@ -48,7 +50,7 @@ export function allMethods(): MethodInfo[] {
  * no ratio; every other method gets one cell per ratio. Creating each strategy once here
  * validates ids and parameters before any training starts.
  *
- * @throws RangeError for an unknown strategy id, a model variant id (`mqa`, `gqa`, `mla`) or a ratio outside [0, 1).
+ * @throws RangeError for an unknown strategy id, a model variant id (`mqa`, `gqa`, `mla`, `beacon`, `linformer`, `lsh`) or a ratio outside [0, 1).
  */
 export function planCells(strategies: readonly string[], ratios: readonly number[], extraMethods: readonly ExtraMethod[] = []): CellPlan[] {
   for (const ratio of ratios) {
@@ -64,10 +66,13 @@ export function planCells(strategies: readonly string[], ratios: readonly number
   for (const id of strategies) {
     const method = methods.get(id) ?? extras.get(id)?.info;
     if (method === undefined) {
-      throw new RangeError(unknownStrategy(id, [...methods.keys(), ...extras.keys()].filter((known) => !HEAD_VARIANT_IDS.has(known))));
+      throw new RangeError(unknownStrategy(id, [...methods.keys(), ...extras.keys()].filter((known) => !HEAD_VARIANT_IDS.has(known) && !RECURRENT_MODEL_METHOD_IDS.has(known))));
     }
     if (HEAD_VARIANT_IDS.has(id)) {
       throw new RangeError(modelVariantAsStrategy(id));
+    }
+    if (RECURRENT_MODEL_METHOD_IDS.has(id)) {
+      throw new RangeError(modelAsStrategy(id));
     }
     const extra = extras.get(id);
     if (extra !== undefined) {

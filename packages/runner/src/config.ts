@@ -26,6 +26,12 @@ export interface ModelSettings {
   kvHeads?: number;
   /** Width of the MLA latent cached per token and layer; unset means no latent. */
   kvLatentSize?: number;
+  /** Activation Beacon memory of SASRec: chunks of `chunkSize` items condensed into `beaconsPerChunk` learned tokens; unset means none. */
+  beacon?: { chunkSize: number; beaconsPerChunk: number };
+  /** Causal Linformer projection of SASRec: blocks of `blockSize` tokens projected to `projectedRows` rows; unset means none. */
+  linformer?: { blockSize: number; projectedRows: number };
+  /** Reformer-style LSH attention of SASRec: `buckets` hash buckets per layer and head, rotations drawn from `seed`; unset means full attention. */
+  lsh?: { buckets: number; seed?: number };
 }
 
 /** Training settings; config-schema.json documents each key and its default. */

@@ -38,7 +38,7 @@ Options:
   --config FILE        JSON or YAML run configuration (schema: packages/runner/src/config-schema.json)
   --dataset ID         ${DATASET_IDS.join(' | ')} (default: ${defaults.dataset}; synthetic needs no files)
   --data-dir DIR       folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)
-  --models LIST        comma-separated model ids: sasrec, hstu (default: ${defaults.models.join(',')})
+  --models LIST        comma-separated model ids: sasrec, hstu, gru4rec, rwkv (default: ${defaults.models.join(',')})
   --strategies LIST    comma-separated strategy ids, see 'malloc methods' (default: ${defaults.strategies.join(',')})
   --ratios LIST        fractions of history tokens removed, each in [0, 1) (default: ${defaults.compressionRatios.join(',')})
   --out DIR            results folder (default: ${defaults.out})

@@ -30,8 +30,19 @@ export function unknownStrategy(strategy: string, accepted: readonly string[]): 
 }
 
 /** Builds the error for a head-level model variant given as a strategy. */
+/** Builds the error for a compression strategy requested for a recurrent model, whose cache is a constant-size state. */
+export function strategyForRecurrentModel(model: string, strategy: string, accepted: readonly string[]): string {
+  return `Strategy '${strategy}' cannot run on model '${model}': its cache is a constant-size recurrent state with one entry per layer, so there are no tokens to evict or merge. Accepted strategies for '${model}': ${list(accepted)}; run other strategies in a separate configuration without this model.`;
+}
+
+/** Builds the error for a model id requested as a compression strategy. */
+export function modelAsStrategy(id: string): string {
+  return `'${id}' is a model, not a compression strategy: remove it from the strategies and add it to the models of the run configuration.`;
+}
+
 export function modelVariantAsStrategy(id: string): string {
-  const field = id === 'mla' ? 'model.kvLatentSize' : 'model.kvHeads';
+  const fields: Readonly<Record<string, string>> = { mla: 'model.kvLatentSize', beacon: 'model.beacon', linformer: 'model.linformer', lsh: 'model.lsh' };
+  const field = fields[id] ?? 'model.kvHeads';
   return `'${id}' is a model variant, not a compression strategy: remove it from the strategies and set ${field} in the run configuration, so that the runner trains that model and evaluates the strategies on its cache.`;
 }
 
@@ -192,4 +203,9 @@ export function calibrated(strategy: string, setting: string, users: number, sha
 
 export function ctrOneShotOnly(protocol: string): string {
   return `The CTR task supports the one-shot protocol only (compress the history cache once, then score the impressions); received evaluation.protocol '${protocol}'. Remove evaluation.protocol or run task 'retrieval'.`;
+}
+
+/** Builds the error for a sequence-level model variant set for a model that does not implement it. */
+export function sequenceVariantModel(model: string, field: string, accepted: readonly string[]): string {
+  return `${field} is set, but model '${model}' does not implement it (implemented by: ${list(accepted)}); remove '${model}' from the models or run it in a separate configuration without ${field}.`;
 }

@@ -1,5 +1,6 @@
 import type { MethodInfo } from '@malloc/compression';
 import type { ModelSettings } from './config';
+import { sequenceVariantModel } from './messages';
 
 /**
  * Taxonomy entries of the head-level model variants. They are not compression strategies:
@@ -36,16 +37,111 @@ export const HEAD_VARIANT_METHODS: readonly MethodInfo[] = [
   },
 ];
 
-/** Ids of {@link HEAD_VARIANT_METHODS}. */
-export const HEAD_VARIANT_IDS: ReadonlySet<string> = new Set(HEAD_VARIANT_METHODS.map((method) => method.id));
+/**
+ * Taxonomy entries of the recurrent models. Like the head-level variants they are not
+ * compression strategies: a run lists them in `models`, and their constant-size state is
+ * evaluated with the strategies `full` and `recompute` only.
+ */
+export const RECURRENT_MODEL_METHODS: readonly MethodInfo[] = [
+  {
+    id: 'gru4rec',
+    name: 'GRU4Rec (recurrent state)',
+    granularity: 'architecture',
+    family: 'recurrent-state',
+    needsTraining: true,
+    reads: [],
+    paper: 'Hidasi et al., ICLR 2016, arXiv 1511.06939. Model: add gru4rec to models; its state is layers × d floats.',
+  },
+  {
+    id: 'rwkv',
+    name: 'RWKV-style linear recurrence',
+    granularity: 'architecture',
+    family: 'recurrent-state',
+    needsTraining: true,
+    reads: [],
+    paper: 'Peng et al., Findings of EMNLP 2023, arXiv 2305.13048. Model: add rwkv to models; its state is layers × 5d floats.',
+  },
+];
+
+/** Ids of {@link RECURRENT_MODEL_METHODS}. */
+export const RECURRENT_MODEL_METHOD_IDS: ReadonlySet<string> = new Set(RECURRENT_MODEL_METHODS.map((method) => method.id));
+
+/**
+ * Taxonomy entries of the sequence-level and learned-token model variants of SASRec. Like the
+ * head-level variants, a run selects one with `model.beacon`, `model.linformer` or `model.lsh`, trains that
+ * model and evaluates every strategy on its cache.
+ */
+export const SEQUENCE_VARIANT_METHODS: readonly MethodInfo[] = [
+  {
+    id: 'beacon',
+    name: 'Activation Beacon',
+    granularity: 'token',
+    family: 'learned-memory',
+    needsTraining: true,
+    reads: [],
+    paper: 'Zhang et al., 2024, arXiv 2401.03462. Model variant (SASRec): set model.beacon to { chunkSize, beaconsPerChunk }.',
+  },
+  {
+    id: 'linformer',
+    name: 'Causal Linformer projection',
+    granularity: 'sequence',
+    family: 'length-projection',
+    needsTraining: true,
+    reads: [],
+    paper: 'Wang et al., 2020, arXiv 2006.04768, projected per block for causal caching. Model variant (SASRec): set model.linformer to { blockSize, projectedRows }.',
+  },
+  {
+    id: 'lsh',
+    name: 'Reformer LSH attention',
+    granularity: 'sequence',
+    family: 'lsh-bucketing',
+    needsTraining: true,
+    reads: [],
+    paper: 'Kitaev et al., ICLR 2020, arXiv 2001.04451. Model variant (SASRec): set model.lsh to { buckets, seed }.',
+  },
+];
+
+/** Ids of {@link HEAD_VARIANT_METHODS} and {@link SEQUENCE_VARIANT_METHODS}, which are model variants rather than strategies. */
+export const HEAD_VARIANT_IDS: ReadonlySet<string> = new Set([...HEAD_VARIANT_METHODS, ...SEQUENCE_VARIANT_METHODS].map((method) => method.id));
+
+/** Models that implement the sequence-level variants `model.beacon`, `model.linformer` and `model.lsh`. */
+const SEQUENCE_VARIANT_MODELS: ReadonlySet<string> = new Set(['sasrec']);
+
+/**
+ * Checks that every model of a run implements the sequence-level variant its settings select.
+ *
+ * @throws RangeError naming the first model and the field it does not implement.
+ */
+export function checkSequenceVariantModels(models: readonly string[], settings: ModelSettings): void {
+  for (const field of ['beacon', 'linformer', 'lsh'] as const) {
+    if (settings[field] === undefined) {
+      continue;
+    }
+    const unsupported = models.find((model) => !SEQUENCE_VARIANT_MODELS.has(model));
+    if (unsupported !== undefined) {
+      throw new RangeError(sequenceVariantModel(unsupported, `model.${field}`, [...SEQUENCE_VARIANT_MODELS]));
+    }
+  }
+}
 
 /**
  * Builds the `model` field of a results row: the model id, followed by the head-level
- * variant when the run sets one. Examples: `sasrec`, `sasrec-mqa`, `hstu-gqa2` (2 key/value
- * heads), `sasrec-mla16` (latent width 16) and `sasrec-mla16-kv2` (a latent projected up to
- * 2 key/value heads). `kvHeads` equal to `heads` is the base model and adds nothing.
+ * variant and the sequence-level variant when the run sets them. Examples: `sasrec`,
+ * `sasrec-mqa`, `hstu-gqa2` (2 key/value heads), `sasrec-mla16` (latent width 16),
+ * `sasrec-mla16-kv2` (a latent projected up to 2 key/value heads), `sasrec-beacon16x2`
+ * (chunks of 16 items, 2 beacons each) and `sasrec-gqa2-linformer16x4` (blocks of 16 tokens
+ * projected to 4 rows). `kvHeads` equal to `heads` is the base model and adds nothing.
  */
 export function modelRowLabel(modelId: string, settings: ModelSettings): string {
+  // The recurrent models ignore the attention and sequence variant fields, so their rows carry the plain id.
+  if (RECURRENT_MODEL_METHOD_IDS.has(modelId)) {
+    return modelId;
+  }
+  return `${headVariantLabel(modelId, settings)}${sequenceVariantSuffix(settings)}`;
+}
+
+/** Returns the model id followed by the head-level variant, if any. */
+function headVariantLabel(modelId: string, settings: ModelSettings): string {
   const kvHeads = settings.kvHeads ?? settings.heads;
   if (settings.kvLatentSize !== undefined) {
     const heads = kvHeads === settings.heads ? '' : `-kv${kvHeads}`;
@@ -55,4 +151,19 @@ export function modelRowLabel(modelId: string, settings: ModelSettings): string 
     return modelId;
   }
   return kvHeads === 1 ? `${modelId}-mqa` : `${modelId}-gqa${kvHeads}`;
+}
+
+/** Returns the label suffix of a sequence-level variant: `-beacon16x2`, `-linformer16x4`, `-lsh8` (`-lsh8s3` with seed 3) or nothing. */
+function sequenceVariantSuffix(settings: ModelSettings): string {
+  if (settings.beacon !== undefined) {
+    return `-beacon${settings.beacon.chunkSize}x${settings.beacon.beaconsPerChunk}`;
+  }
+  if (settings.linformer !== undefined) {
+    return `-linformer${settings.linformer.blockSize}x${settings.linformer.projectedRows}`;
+  }
+  if (settings.lsh !== undefined) {
+    const seed = (settings.lsh.seed ?? 0) === 0 ? '' : `s${settings.lsh.seed}`;
+    return `-lsh${settings.lsh.buckets}${seed}`;
+  }
+  return '';
 }

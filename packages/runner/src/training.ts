@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LeaveOneOutSplit, SequenceDataset } from '@malloc/data';
 import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
-import { createHstu, createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
+import { createGru4Rec, createHstu, createRwkv, createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
 import type { RunConfig } from './config';
 import { ctrValidationAuc, type ClickLabels, type CtrSplit } from './evaluate-ctr';
 import type { Logger } from './logger';
@@ -12,13 +12,29 @@ import { hashJson } from './provenance';
 import { seededSample } from './sampling';
 
 /** Model ids the runner can train. */
-export const MODEL_IDS: readonly string[] = ['sasrec', 'hstu'];
+export const MODEL_IDS: readonly string[] = ['sasrec', 'hstu', 'gru4rec', 'rwkv'];
+
+/**
+ * Model ids whose cache is a constant-size recurrent state (one state token per layer), so
+ * that token, head and precision strategies have nothing to compress in it.
+ */
+export const RECURRENT_MODEL_IDS: readonly string[] = ['gru4rec', 'rwkv'];
+
+/** Strategies that a recurrent model accepts: the uncompressed state and the recompute reference. */
+export const RECURRENT_STRATEGIES: readonly string[] = ['full', 'recompute'];
 
 /**
  * Creates an untrained model of the run's size. HSTU's per-head query/key and value widths
  * are d / heads, as in the public HSTU configs (ML-1M: d = 50, 1 head, dqk = dv = 50).
+ * GRU4Rec and RWKV read `maxLength`, `hiddenSize`, `layers` and `dropout`, and ignore the
+ * attention fields (`heads`, `kvHeads`, `kvLatentSize`).
  */
 export function createModel(modelId: string, config: RunConfig, itemCount: number, seed: number): SequentialModel {
+  if (modelId === 'gru4rec' || modelId === 'rwkv') {
+    const { maxLength, hiddenSize, layers, dropout } = config.model;
+    const create = modelId === 'gru4rec' ? createGru4Rec : createRwkv;
+    return create({ itemCount, maxLength, hiddenSize, layers, dropout, ...ctrHeadOf(config) }, seed);
+  }
   if (modelId === 'hstu') {
     const headWidth = Math.max(1, Math.floor(config.model.hiddenSize / config.model.heads));
     return createHstu({ itemCount, ...config.model, ...ctrHeadOf(config), queryKeySize: headWidth, valueSize: headWidth }, seed);
