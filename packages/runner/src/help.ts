@@ -35,7 +35,7 @@ Options:
   --task NAME          retrieval | ctr (default: ${defaults.task}); ctr scores each user's last
                        impressions with a click head and reports auc, gauc and logloss
   --impressions N      ctr: impressions held out per user (default: 10)
-  --config FILE        JSON or YAML run configuration (schema: packages/runner/src/config-schema.json)
+  --config FILE        JSON or YAML run configuration (schema: @malloc/runner/config-schema.json)
   --dataset ID         ${DATASET_IDS.join(' | ')} (default: ${defaults.dataset}; synthetic needs no files)
   --data-dir DIR       folder holding ml-100k/, ml-1m/ (default: $MALLOC_DATA_DIR)
   --models LIST        comma-separated model ids: sasrec, hstu, gru4rec, rwkv (default: ${defaults.models.join(',')})

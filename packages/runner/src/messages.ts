@@ -6,7 +6,7 @@ function list(values: readonly string[]): string {
 }
 
 export function invalidConfig(source: string, problems: readonly string[]): string {
-  return `Invalid configuration from ${source}:\n  - ${problems.join('\n  - ')}\nSee packages/runner/src/config-schema.json for every key, its type and its default.`;
+  return `Invalid configuration from ${source}:\n  - ${problems.join('\n  - ')}\nSee the JSON schema @malloc/runner/config-schema.json (in this repository: packages/runner/src/config-schema.json) for every key, its type and its default.`;
 }
 
 export function configFileUnreadable(path: string, reason: string): string {
