@@ -244,7 +244,10 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
     logger.info(`Leaderboard site: ${join(sitePath, 'index.html')} (${site.rows} rows)`);
   }
 
-  const summary = rowsWritten.length === 0 ? noNewRows(cellsSkipped) : config.task === 'ctr' ? formatCtrSummaryTable(rowsWritten) : formatSummaryTable(rowsWritten);
+  let summary = noNewRows(cellsSkipped);
+  if (rowsWritten.length > 0) {
+    summary = config.task === 'ctr' ? formatCtrSummaryTable(rowsWritten) : formatSummaryTable(rowsWritten);
+  }
   logger.info(`Finished run ${runId} in ${formatSeconds((Date.now() - startedAt.getTime()) / 1000)}: ${rowsWritten.length} rows written, ${cellsSkipped} cells skipped, ${cellsFailed} failed`);
   return { runId, resultsPath, rowsWritten, cellsSkipped, cellsFailed, sitePath, summary };
 }

@@ -9,7 +9,7 @@ export const METHOD_CATALOGUE_FILE = 'methods.json';
  * Writes the taxonomy of every method the runner can evaluate (id, name, granularity, family,
  * training, inputs, paper, parameters) to `<out>/methods.json`, which the leaderboard's
  * method pages read. The file is derived from the code, not a result, so a later run replaces
- * it; the write goes through a temporary file and a rename, so a reader never sees half of it.
+ * it. The write goes through a temporary file and a rename, so a reader never sees half of it.
  *
  * @returns the path written.
  */

@@ -1,4 +1,4 @@
-import { invalidArgument, invalidShape } from '../messages';
+import { multiplyFactors, validateFactors } from './factor-product';
 import type { TensorStorage } from './tensor-storage';
 
 /**
@@ -24,31 +24,13 @@ export class LowRankStorage implements TensorStorage {
     readonly cols: number,
     readonly rank: number,
   ) {
-    if (!Number.isInteger(rows) || !Number.isInteger(cols) || !Number.isInteger(rank) || rows < 0 || cols <= 0 || rank < 1) {
-      throw new RangeError(invalidArgument('LowRankStorage', 'shape', 'integers rows ≥ 0, cols ≥ 1 and rank ≥ 1', `rows ${rows}, cols ${cols}, rank ${rank}`));
-    }
-    if (left.length !== rows * rank) {
-      throw new RangeError(invalidShape('LowRankStorage', 'left', [rows, rank], left.length));
-    }
-    if (right.length !== rank * cols) {
-      throw new RangeError(invalidShape('LowRankStorage', 'right', [rank, cols], right.length));
-    }
+    validateFactors('LowRankStorage', ['left', 'right'], left, right, rows, cols, rank);
     this.kind = `low-rank-${rank}`;
   }
 
   /** Decodes `A · B`, accumulating each product in float64. */
   decode(): Float32Array {
-    const out = new Float32Array(this.rows * this.cols); // [rows, cols] row-major
-    for (let i = 0; i < this.rows; i++) {
-      for (let j = 0; j < this.cols; j++) {
-        let sum = 0;
-        for (let k = 0; k < this.rank; k++) {
-          sum += this.left[i * this.rank + k] * this.right[k * this.cols + j];
-        }
-        out[i * this.cols + j] = sum;
-      }
-    }
-    return out;
+    return multiplyFactors(this.left, this.right, this.rows, this.cols, this.rank);
   }
 
   buffers(): readonly ArrayBufferView[] {

@@ -1,4 +1,4 @@
-import { invalidArgument, invalidShape } from '../messages';
+import { multiplyFactors, validateFactors } from './factor-product';
 import type { TensorStorage } from './tensor-storage';
 
 /**
@@ -25,31 +25,13 @@ export class SharedBasisStorage implements TensorStorage {
     readonly cols: number,
     readonly rank: number,
   ) {
-    if (!Number.isInteger(rows) || !Number.isInteger(cols) || !Number.isInteger(rank) || rows < 0 || cols <= 0 || rank < 1) {
-      throw new RangeError(invalidArgument('SharedBasisStorage', 'shape', 'integers rows ≥ 0, cols ≥ 1 and rank ≥ 1', `rows ${rows}, cols ${cols}, rank ${rank}`));
-    }
-    if (coefficients.length !== rows * rank) {
-      throw new RangeError(invalidShape('SharedBasisStorage', 'coefficients', [rows, rank], coefficients.length));
-    }
-    if (basis.length !== rank * cols) {
-      throw new RangeError(invalidShape('SharedBasisStorage', 'basis', [rank, cols], basis.length));
-    }
+    validateFactors('SharedBasisStorage', ['coefficients', 'basis'], coefficients, basis, rows, cols, rank);
     this.kind = `shared-basis-${rank}`;
   }
 
   /** Decodes `C · B`, accumulating each product in float64. */
   decode(): Float32Array {
-    const out = new Float32Array(this.rows * this.cols); // [rows, cols] row-major
-    for (let i = 0; i < this.rows; i++) {
-      for (let j = 0; j < this.cols; j++) {
-        let sum = 0;
-        for (let k = 0; k < this.rank; k++) {
-          sum += this.coefficients[i * this.rank + k] * this.basis[k * this.cols + j];
-        }
-        out[i * this.cols + j] = sum;
-      }
-    }
-    return out;
+    return multiplyFactors(this.coefficients, this.basis, this.rows, this.cols, this.rank);
   }
 
   /** Returns the coefficients only, because the shared basis is not per-user bytes. */
