@@ -87,6 +87,18 @@ describe('runBench on the smoke preset', () => {
     expect(catalogue.find((method) => method.id === 'window')?.paper).toBe(allMethods().find((method) => method.id === 'window')?.paper);
   });
 
+  it('writes analytical complexity curves that the site draws', () => {
+    const { curves } = JSON.parse(readFileSync(join(out, 'complexity.json'), 'utf8')) as { curves: { strategy: string; setting: string; measure: string; points: { historyLength: number; value: number }[] }[] };
+    const { layers, hiddenSize } = smokeConfig(out).model;
+    const fullBytes = curves.find((curve) => curve.strategy === 'full' && curve.measure.startsWith('bytes'));
+    const prunedBytes = curves.find((curve) => curve.strategy === 'token pruning' && curve.setting === 'compressionRatio=0.875' && curve.measure.startsWith('bytes'));
+
+    // A float32 cache of 1,024 tokens: K and V of width d per layer. At 0.875 it keeps 128 tokens, each with an int32 position per layer.
+    expect(fullBytes?.points.find((point) => point.historyLength === 1024)?.value).toBe(1024 * layers * 2 * hiddenSize * 4);
+    expect(prunedBytes?.points.find((point) => point.historyLength === 1024)?.value).toBe(128 * layers * (2 * hiddenSize * 4 + 4));
+    expect(existsSync(join(out, 'site', 'complexity.html'))).toBe(true);
+  });
+
   it('records the MACs of each request, recompute paying the most', () => {
     const rows = readResults(join(out, 'results.jsonl')).rows;
     const macsOf = (strategy: string, ratio?: number): number =>

@@ -5,6 +5,7 @@ import { DATASET_IDS, leaveOneOut, loadDataset, type SequenceDataset } from '@ma
 import { initBackend } from '@malloc/models';
 import { buildSite } from '@malloc/report';
 import { writeMethodCatalogue } from './method-catalogue';
+import { complexityCurves, writeComplexityCurves } from './complexity-curves';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
 import { checkSequenceVariantModels, modelRowLabel } from './model-variants';
 import type { RunConfig } from './config';
@@ -237,6 +238,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
 
   // The method catalogue for the leaderboard's method pages, then the site from every row.
   writeMethodCatalogue(out);
+  writeComplexityCurves(out, complexityCurves(config, dataset.name, dataset.itemCount, dataset.timestamps !== null));
   let sitePath: string | null = null;
   if (config.report) {
     sitePath = join(out, 'site');
