@@ -146,7 +146,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     },
     { file: 'ratio.html', heading: 'Compression ratio', summary: 'How accuracy falls as each method family compresses the cache harder.', sections: [section(ratio, 'No successful row records an accuracy and a positive measured compression ratio.')] },
     { file: 'latency.html', heading: 'Latency', summary: 'Median milliseconds of each serving phase.', sections: [section(latency, 'No successful row records a positive median latency.')] },
-    ...(complexity === null ? [] : [{ file: 'complexity.html', heading: 'Complexity', summary: 'Measured cost against history length, from complexity.json.', sections: [section(complexity, '')] }]),
+    ...(complexity === null ? [] : [{ file: 'complexity.html', heading: 'Complexity', summary: 'Cost against history length from complexity.json: analytical curves from malloc bench, or measured ones, as each panel title says.', sections: [section(complexity, '')] }]),
     { file: 'tail.html', heading: 'Tail users', summary: 'Accuracy on the users with the longest histories.', sections: [section(tail, 'No successful row records the tail slice of its accuracy metric.')] },
     { file: 'results.html', heading: 'All results', summary: summarize(read, data), sections: [renderTable(tableRows, TABLE_CSV_FILE)] },
     { file: 'methods.html', heading: 'Methods', summary: 'Every method in the results, with its taxonomy and paper.', sections: [renderMethodList(byStrategy, catalogue)] },

@@ -359,7 +359,7 @@ export function complexityFigure(curves: readonly ComplexityCurve[]): Figure {
     heading: 'Complexity against history length',
     title: 'Cost against history length',
     altText: `Line charts of each measured cost against history length on log axes, ${records.length} points, one panel per measure, one line per strategy.`,
-    caption: 'Each point is one measurement from complexity.json; each panel is one measure with its own unit and y axis.',
+    caption: 'Each point is one value from complexity.json. Each panel is one measure with its own unit and y axis, and its title says whether the values are analytical or measured.',
     records,
     spec,
     csvHeader: ['dataset', 'model', 'task', 'family', 'strategy', 'setting', 'measure', 'unit', 'historyLength', 'value', 'source'],
