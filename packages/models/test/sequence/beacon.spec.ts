@@ -1,4 +1,4 @@
-import { cacheBytes, createStrategy, headPositions, silentLogger, type KVCache } from '@malloc/compression';
+import { cacheBytes, createStrategy, silentLogger } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,23 +9,14 @@ import { BLOCKED } from '../../src/ops/layers';
 import { expandBeaconBatch } from '../../src/sequence/beacon';
 import type { TrainableModel } from '../../src/model/types';
 import { expectClose, lastRow } from '../tolerance';
+import { rowPositions, sequence, smallSasRec } from './fixtures';
 
 /** Chunks of 4 items, each condensed into 2 beacons. */
 const BEACON = { chunkSize: 4, beaconsPerChunk: 2 };
 
 /** SASRec with d 16, 2 heads (dHead 8) and 2 layers. */
 function sasRec(fields: object = {}, seed = 11): SequentialModel {
-  return createSasRec({ itemCount: 40, maxLength: 24, hiddenSize: 16, layers: 2, heads: 2, dropout: 0.2, beacon: BEACON, ...fields }, seed);
-}
-
-/** Items 1..40 in a scrambled order. */
-function sequence(length: number, offset = 0): Int32Array {
-  return Int32Array.from({ length }, (_, i) => (((i + offset) * 7) % 40) + 1);
-}
-
-/** Original positions of the rows of the first head of each layer. */
-function rowPositions(cache: KVCache): number[][] {
-  return cache.layers.map((layer) => Array.from(headPositions(layer.heads[0])));
+  return smallSasRec({ beacon: BEACON, ...fields }, seed);
 }
 
 describe.each(['cpu', 'wasm'] as const)('beacon SASRec on %s', (backend) => {

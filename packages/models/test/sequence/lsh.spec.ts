@@ -8,15 +8,11 @@ import { BLOCKED } from '../../src/ops/layers';
 import { bucketBias, hashBuckets } from '../../src/sequence/lsh';
 import type { TrainableModel } from '../../src/model/types';
 import { expectClose, lastRow } from '../tolerance';
+import { sequence, smallSasRec } from './fixtures';
 
 /** SASRec with d 16, 2 heads (dHead 8), 2 layers and 4 LSH buckets. */
 function sasRec(fields: object = {}, seed = 11): SequentialModel {
-  return createSasRec({ itemCount: 40, maxLength: 24, hiddenSize: 16, layers: 2, heads: 2, dropout: 0.2, lsh: { buckets: 4, seed: 3 }, ...fields }, seed);
-}
-
-/** Items 1..40 in a scrambled order. */
-function sequence(length: number, offset = 0): Int32Array {
-  return Int32Array.from({ length }, (_, i) => (((i + offset) * 7) % 40) + 1);
+  return smallSasRec({ lsh: { buckets: 4, seed: 3 }, ...fields }, seed);
 }
 
 describe.each(['cpu', 'wasm'] as const)('LSH SASRec on %s', (backend) => {
