@@ -74,12 +74,11 @@ interface PlannedPage {
  * Builds the leaderboard site from results files.
  *
  * The overview page (`index.html`) shows the most accurate method per byte budget and the
- * leaderboard chart. Other pages show the Pareto fronts against bytes and against MACs, the
- * curves of accuracy against compression ratio per method family, latency per phase, the
- * complexity curves of an optional `complexity.json`, the tail-user slice and a sortable
- * table of every row. Each method gets a page with its taxonomy from an optional
- * `methods.json`. Each chart is also
- * written as SVG (rendered in Node by vega) and its data as CSV. The browser builds of vega,
+ * leaderboard chart. Other pages show the Pareto fronts against bytes and against MACs, and
+ * accuracy against compression ratio per method family. Further pages show latency per phase,
+ * the curves of an optional `complexity.json`, the tail-user slice and a sortable table of
+ * every row. Each method gets a page with its taxonomy from an optional `methods.json`. Each
+ * chart is also written as SVG (rendered in Node by vega) and its data as CSV. The browser builds of vega,
  * vega-lite and vega-embed go under `vendor/` with their licences. Every link is relative and
  * the chart data is inline, so the folder works from `file://` with no network. Each file is
  * written atomically, and nothing is written outside `options.site`.

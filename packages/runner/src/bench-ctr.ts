@@ -16,7 +16,7 @@ import type { CtrTrainingPlan, TrainingSummary } from './training';
  * Labels and splits a dataset for a CTR run, before anything is trained or written.
  *
  * @throws TypeError naming the dataset when it has neither click labels nor ratings.
- * @throws RangeError when the configuration asks for the streaming protocol, which the CTR task does not implement.
+ * @throws RangeError when the configuration requests the streaming protocol, which the CTR task does not implement.
  */
 export function prepareCtrRun(dataset: SequenceDataset, config: RunConfig, logger: Logger): CtrTrainingPlan {
   if ((config.evaluation.protocol ?? 'one-shot') !== 'one-shot') {

@@ -71,16 +71,16 @@ export interface HstuConfig {
   kvHeads?: number;
   /**
    * Width r of the multi-head latent attention latent (DeepSeek-AI, "DeepSeek-V2", 2024,
-   * arXiv:2405.04434): each layer computes `c = LN(x) · W_dkv` (`[d, r]`) and
-   * `V, K = SiLU(c · W_ukv)` for its `kvHeads` heads; the cache stores c alone. Absent: no
+   * arXiv:2405.04434). Each layer computes `c = LN(x) · W_dkv` (`[d, r]`) and
+   * `V, K = SiLU(c · W_ukv)` for its `kvHeads` heads, so the cache stores c alone. Absent: no
    * latent. The relative attention bias is added to the scores from positions and
    * timestamps, so the latent carries no position information.
    * @minimum 2
    */
   kvLatentSize?: number;
   /**
-   * Adds a click head (a weight vector `[d]` and a bias) for the CTR task: the click logit of
-   * the item at position t is `w · h_t + b`, where `h_t` is the final hidden state, which sees
+   * Adds a click head (a weight vector `[d]` and a bias) for the CTR task. The click logit of
+   * the item at position t is `w · h_t + b`, where the final hidden state `h_t` attends to
    * items ≤ t. Checkpoints store the head. Default value: false
    */
   ctrHead?: boolean;

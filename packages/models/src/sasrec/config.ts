@@ -58,16 +58,16 @@ export interface SasRecConfig {
   kvHeads?: number;
   /**
    * Width r of the multi-head latent attention latent (DeepSeek-AI, "DeepSeek-V2", 2024,
-   * arXiv:2405.04434): each block computes `c = x · W_dkv` (`[d, r]`, no bias) and projects
-   * the keys and values of its `kvHeads` heads up from c; the cache stores c alone. Absent:
+   * arXiv:2405.04434). Each block computes `c = x · W_dkv` (`[d, r]`, no bias) and projects
+   * the keys and values of its `kvHeads` heads up from c, so the cache stores c alone. Absent:
    * no latent. The absolute position embedding is added to the input, so the keys need no
    * separate position part (DeepSeek-V2's decoupled RoPE key).
    * @minimum 2
    */
   kvLatentSize?: number;
   /**
-   * Adds a click head (a weight vector `[d]` and a bias) for the CTR task: the click logit of
-   * the item at position t is `w · h_t + b`, where `h_t` is the final hidden state, which sees
+   * Adds a click head (a weight vector `[d]` and a bias) for the CTR task. The click logit of
+   * the item at position t is `w · h_t + b`, where the final hidden state `h_t` attends to
    * items ≤ t. Checkpoints store the head. Default value: false
    */
   ctrHead?: boolean;
