@@ -6,7 +6,7 @@ import { buildZip } from './__fixtures__/zip-builder';
 import { DATASET_ARCHIVES, downloadDataset, type DatasetArchive, type FetchFunction } from './download';
 import { DatasetDownloadError } from './errors';
 import { loadDataset } from './loaders';
-import { downloadChecksumMismatch, downloadHttpStatus, unknownDownload, zipUnsafePath } from './messages';
+import { downloadChecksumMismatch, downloadHttpStatus, manualDownloadOnly, unknownDownload, zipUnsafePath } from './messages';
 import { extractZip, readZipEntries } from './zip';
 
 let temp: TempDir;
@@ -205,5 +205,14 @@ describe('downloadDataset', () => {
 
     expect(error).toBeInstanceOf(RangeError);
     expect(error.message).toBe(unknownDownload('synthetic', ['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m']));
+  });
+
+  it('points a BARS id to its download page', async () => {
+    const error = await rejectionOf(downloadDataset('microvideo1.7m-x1', { dataDir: temp.path }));
+
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toBe(manualDownloadOnly('microvideo1.7m-x1'));
+    expect(error.message).toContain('https://huggingface.co/datasets/reczoo/MicroVideo1.7M_x1');
+    expect(readdirSync(temp.path)).not.toContain('MicroVideo1.7M_x1');
   });
 });

@@ -16,7 +16,9 @@ import {
   downloadUnpacked,
   downloadUnpackFailed,
   downloadVerified,
+  BARS_CTR_FOLDERS,
   invalidArgument,
+  manualDownloadOnly,
   unknownDownload,
 } from './messages';
 import { extractZip } from './zip';
@@ -108,7 +110,8 @@ export interface DownloadResult {
  *
  * @param id - One of the keys of {@link DATASET_ARCHIVES}.
  * @param options - Data directory, fetch implementation, logger and `force`.
- * @throws RangeError for an unknown id or a missing `dataDir`.
+ * @throws RangeError for an unknown id, an id that is only placed by hand (the BARS CSV sets,
+ *   whose message states where to get them), or a missing `dataDir`.
  * @throws DatasetDownloadError when the download fails or the archive does not verify. The
  *   message gives the URL to download by hand and the folder to unpack it into.
  * @example
@@ -120,6 +123,9 @@ export interface DownloadResult {
 export async function downloadDataset(id: string, options: DownloadOptions): Promise<DownloadResult> {
   // Validate.
   const where = 'downloadDataset';
+  if (Object.hasOwn(BARS_CTR_FOLDERS, id)) {
+    throw new RangeError(manualDownloadOnly(id));
+  }
   if (!Object.hasOwn(DATASET_ARCHIVES, id)) {
     throw new RangeError(unknownDownload(id, Object.keys(DATASET_ARCHIVES)));
   }

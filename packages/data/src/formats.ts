@@ -114,14 +114,67 @@ export const YAMBDA_FORMAT = {
  * Amazon-Electronics as preprocessed for DIN and DIEN (`local_train_splitByUser`,
  * `local_test_splitByUser`): six tab-separated fields per line, `label`, `user`, `item`,
  * `category`, the history items and the history categories. The two history fields join
- * their entries with a control character, U+0002 by default.
+ * their entries with the control character U+0002; `loadDinSamples` also detects `^`.
  */
 export const DIN_SAMPLES_FORMAT = {
   name: 'din-samples',
   fieldSeparator: '\t',
   historySeparator: '\u0002',
   description:
-    'six tab-separated fields per line: label (0 or 1), user, item, category, history items and history categories, the histories joined by U+0002 (DIN local_*_splitByUser)',
+    'six tab-separated fields per line: label (0 or 1), user, item, category, history items and history categories, the histories joined by U+0002 or ^ (DIN local_*_splitByUser)',
+} as const;
+
+/**
+ * Amazon-Electronics for DIN in the BARS/FuxiCTR form (`AmazonElectronics_x1/train.csv` and
+ * `test.csv`): the header `label,user_id,item_id,cate_id,item_history,cate_history`, then the
+ * six fields of {@link DIN_SAMPLES_FORMAT} separated by commas, with `^` joining the history
+ * entries. The BARS script `convert_amazonelectronics_x1.py` writes it from DIN's `dataset.pkl`.
+ */
+export const DIN_BARS_CSV_FORMAT = {
+  name: 'din-bars-csv',
+  fieldSeparator: ',',
+  historySeparator: '^',
+  header: 'label,user_id,item_id,cate_id,item_history,cate_history',
+  description:
+    'the header label,user_id,item_id,cate_id,item_history,cate_history, then six comma-separated fields per line with the histories joined by ^ (BARS AmazonElectronics_x1 train.csv / test.csv)',
+} as const;
+
+/**
+ * MicroVideo-1.7M in the BARS/FuxiCTR form (`MicroVideo1.7M_x1/train.csv` and `test.csv`):
+ * comma-separated with a header. Columns are found by header name. `user_id`, `item_id`,
+ * `timestamp` and `is_click` are read. The history columns `clicked_items` and
+ * `clicked_categories` join their ids with `^` and are checked but not read. `cate_id` is
+ * ignored.
+ */
+export const MICROVIDEO_X1_FORMAT = {
+  name: 'microvideo1.7m-x1-csv',
+  separator: ',',
+  historySeparator: '^',
+  /** Header names of the columns read: the impression's user, item, time and 0/1 click label. */
+  columns: { user: 'user_id', item: 'item_id', timestamp: 'timestamp', label: 'is_click' },
+  /** History columns whose entries are checked (non-empty ids joined by `^`) when the header has them. */
+  historyColumns: ['clicked_items', 'clicked_categories'],
+  description:
+    'a header with the columns user_id, item_id, timestamp and is_click, then one impression per line with integer ids, a numeric timestamp, is_click 0 or 1, and the histories clicked_items and clicked_categories joined by ^ (BARS MicroVideo1.7M_x1 train.csv / test.csv)',
+} as const;
+
+/**
+ * KuaiVideo in the BARS/FuxiCTR form (`KuaiVideo_x1/train.csv` and `test.csv`): the header
+ * `timestamp,user_id,item_id,is_click,is_like,is_follow,pos_items,neg_items`, comma-separated.
+ * Columns are found by header name. `user_id`, `item_id`, `timestamp` and `is_click` are read.
+ * `pos_items` and `neg_items` join their ids with `^` and are checked but not read. `is_like`
+ * and `is_follow` are ignored.
+ */
+export const KUAIVIDEO_X1_FORMAT = {
+  name: 'kuaivideo-x1-csv',
+  separator: ',',
+  historySeparator: '^',
+  /** Header names of the columns read: the impression's user, item, time and 0/1 click label. */
+  columns: { user: 'user_id', item: 'item_id', timestamp: 'timestamp', label: 'is_click' },
+  /** History columns whose entries are checked (non-empty ids joined by `^`) when the header has them. */
+  historyColumns: ['pos_items', 'neg_items'],
+  description:
+    'a header with the columns user_id, item_id, timestamp and is_click, then one impression per line with integer ids, a numeric timestamp, is_click 0 or 1, and the histories pos_items and neg_items joined by ^ (BARS KuaiVideo_x1 train.csv / test.csv)',
 } as const;
 
 /** MovieLens-100K `u.data`: `user_id \t item_id \t rating \t timestamp`, no header. */
@@ -364,7 +417,7 @@ function matchesAt(bytes: Buffer, position: number, separator: Uint8Array): bool
 }
 
 /** Name of the first known separator other than `expected` that occurs in the range, or null. */
-function otherSeparator(bytes: Buffer, start: number, end: number, expected: string): string | null {
+export function otherSeparator(bytes: Buffer, start: number, end: number, expected: string): string | null {
   const line = text(bytes, start, end);
   for (const [separator, name] of KNOWN_SEPARATORS) {
     if (separator !== expected && !expected.includes(separator) && line.includes(separator)) {
@@ -374,7 +427,8 @@ function otherSeparator(bytes: Buffer, start: number, end: number, expected: str
   return null;
 }
 
-function separatorName(separator: string): string {
+/** Name of a separator in messages, such as `commas` or `'::'`. */
+export function separatorName(separator: string): string {
   const known = KNOWN_SEPARATORS.find(([candidate]) => candidate === separator);
   return known === undefined ? JSON.stringify(separator) : known[1];
 }

@@ -6,8 +6,11 @@ export { buildSequenceDataset, type LogDescription } from './preprocess';
 export {
   AMAZON_2018_RATINGS_FORMAT,
   AMAZON_RATINGS_FORMAT,
+  DIN_BARS_CSV_FORMAT,
   DIN_SAMPLES_FORMAT,
   KUAIRAND_LOG_FORMAT,
+  KUAIVIDEO_X1_FORMAT,
+  MICROVIDEO_X1_FORMAT,
   YAMBDA_FORMAT,
   MOVIELENS_100K_FORMAT,
   MOVIELENS_10M_RATINGS_FORMAT,
@@ -37,6 +40,7 @@ export {
 } from './delimited-loaders';
 export { loadKuaiRandLog } from './kuairand';
 export { loadDinSamples, type DinLoadOptions } from './din';
+export { loadKuaiVideo, loadMicroVideo, type BarsCtrFormat, type CtrFilePaths } from './bars-ctr';
 export { loadYambda, type YambdaLoadOptions } from './yambda';
 export { AMAZON_DETECTION_LINES, detectAmazonEdition, type AmazonEdition } from './amazon-edition';
 export {

@@ -27,7 +27,20 @@ afterEach(() => {
 describe('loadDataset', () => {
   describe('dataset ids', () => {
     it('lists the accepted ids', () => {
-      expect(DATASET_IDS).toEqual(['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'kuairand-1k', 'kuairand-pure', 'synthetic']);
+      expect(DATASET_IDS).toEqual([
+        'ml-100k',
+        'ml-1m',
+        'ml-10m',
+        'ml-20m',
+        'ml-25m',
+        'ml-32m',
+        'kuairand-1k',
+        'kuairand-pure',
+        'microvideo1.7m-x1',
+        'kuaivideo-x1',
+        'amazon-electronics-x1',
+        'synthetic',
+      ]);
     });
 
     it('rejects an unknown id with the accepted ones', async () => {
@@ -36,7 +49,7 @@ describe('loadDataset', () => {
       expect(error).toBeInstanceOf(RangeError);
       expect(error.message).toBe(unknownDataset('ml-50m', DATASET_IDS));
       expect(error.message).toBe(
-        "Unknown dataset 'ml-50m'. Accepted datasets: 'ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'kuairand-1k', 'kuairand-pure', 'synthetic'.",
+        "Unknown dataset 'ml-50m'. Accepted datasets: 'ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'kuairand-1k', 'kuairand-pure', 'microvideo1.7m-x1', 'kuaivideo-x1', 'amazon-electronics-x1', 'synthetic'.",
       );
     });
 

@@ -21,6 +21,7 @@ import {
   cacheWritten,
   dataDirNotFound,
   dataDirNotSet,
+  BARS_CTR_FOLDERS,
   datasetFilesNotFound,
   invalidArgument,
   stepBlankLines,
@@ -30,11 +31,26 @@ import {
 import { resolvePreprocessOptions, type ResolvedPreprocessOptions } from './options';
 import { checkRatingThreshold, preprocessLog } from './preprocess';
 import { loadKuaiRandLog } from './kuairand';
+import { loadKuaiVideo, loadMicroVideo } from './bars-ctr';
+import { loadDinSamples } from './din';
 import { generateSyntheticLog, type SyntheticOptions } from './synthetic';
 import type { LoadOptions, SequenceDataset } from './types';
 
 /** Ids accepted by {@link loadDataset}. */
-export const DATASET_IDS: readonly string[] = ['ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m', 'ml-32m', 'kuairand-1k', 'kuairand-pure', 'synthetic'];
+export const DATASET_IDS: readonly string[] = [
+  'ml-100k',
+  'ml-1m',
+  'ml-10m',
+  'ml-20m',
+  'ml-25m',
+  'ml-32m',
+  'kuairand-1k',
+  'kuairand-pure',
+  'microvideo1.7m-x1',
+  'kuaivideo-x1',
+  'amazon-electronics-x1',
+  'synthetic',
+];
 
 /**
  * KuaiRand dataset ids and the log each reads: the standard log of 2022-04-08 to 2022-04-21
@@ -62,6 +78,12 @@ export interface FileLoadOptions extends LoadOptions {
  * - `'kuairand-1k'` reads `<dataDir>/KuaiRand-1K/data/log_standard_4_08_to_4_21_1k.csv` and
  *   `'kuairand-pure'` `<dataDir>/KuaiRand-Pure/data/log_standard_4_08_to_4_21_pure.csv`, with
  *   `is_click` as `dataset.labels` (see {@link loadKuaiRandLog}).
+ * - `'microvideo1.7m-x1'` reads `<dataDir>/MicroVideo1.7M_x1/train.csv` and `test.csv`,
+ *   `'kuaivideo-x1'` `<dataDir>/KuaiVideo_x1/train.csv` and `test.csv`, and
+ *   `'amazon-electronics-x1'` `<dataDir>/AmazonElectronics_x1/train.csv` and `test.csv`. These
+ *   are the CSV files of the BARS benchmark, with the click labels as `dataset.labels` (see
+ *   {@link loadMicroVideo}, {@link loadKuaiVideo} and {@link loadDinSamples}). They are never
+ *   downloaded, and the error for missing files states where to get them.
  * - `'synthetic'` generates data from `options.synthetic` and reads no files.
  *
  * Preprocessing options (thresholds, de-duplication, k-core) apply to every id, the generated
@@ -100,17 +122,27 @@ export async function loadDataset(id: string, options: DatasetLoadOptions = {}):
   const dataDir = await findDataDir(id, options.dataDir);
   const located = await locateDataset(id, dataDir);
   const read = (): Promise<SequenceDataset> => {
+    const path = located.paths[0];
     if (located.format === 'kuairand') {
-      return loadKuaiRandLog(located.path, { ...options, name: id });
+      return loadKuaiRandLog(path, { ...options, name: id });
+    }
+    if (located.format === 'microvideo') {
+      return loadMicroVideo(located.paths, { ...options, name: id });
+    }
+    if (located.format === 'kuaivideo') {
+      return loadKuaiVideo(located.paths, { ...options, name: id });
+    }
+    if (located.format === 'din') {
+      return loadDinSamples(located.paths, { ...options, name: id });
     }
     return located.format === null
-      ? loadSequences('loadDataset', located.path, id, resolved, { dataDir })
-      : loadWithFormat('loadDataset', located.path, located.format, id, resolved, { dataDir });
+      ? loadSequences('loadDataset', path, id, resolved, { dataDir })
+      : loadWithFormat('loadDataset', path, located.format, id, resolved, { dataDir });
   };
   if (options.cacheDir === undefined) {
     return read();
   }
-  return readThroughCache(id, located.path, options.cacheDir, resolved, read);
+  return readThroughCache(id, located.paths, options.cacheDir, resolved, read);
 }
 
 /** Options of {@link loadDataset}. */
@@ -126,32 +158,45 @@ export interface DatasetLoadOptions extends LoadOptions {
   cacheDir?: string;
 }
 
-/**
- * Finds the file of a dataset id and its format; `format` is `null` for the sequence format
- * and `'kuairand'` for a KuaiRand log.
- */
-async function locateDataset(id: string, dataDir: string): Promise<{ path: string; format: DelimitedFormat | 'kuairand' | null }> {
+/** Files of a dataset id, read in this order, and their format. */
+interface LocatedDataset {
+  paths: string[];
+  /**
+   * The delimited format, `null` for the sequence format, `'kuairand'` for a KuaiRand log, and
+   * `'microvideo'`, `'kuaivideo'` or `'din'` for the BARS CSV files.
+   */
+  format: DelimitedFormat | 'kuairand' | 'microvideo' | 'kuaivideo' | 'din' | null;
+}
+
+/** Finds the files of a dataset id and their format. */
+async function locateDataset(id: string, dataDir: string): Promise<LocatedDataset> {
   const kuairandLog = KUAIRAND_LOGS[id];
   if (kuairandLog !== undefined) {
     const path = await requireOneOf(id, dataDir, [join(dataDir, ...kuairandLog)]);
-    return { path, format: 'kuairand' };
+    return { paths: [path], format: 'kuairand' };
+  }
+  const barsFolder = BARS_CTR_FOLDERS[id];
+  if (barsFolder !== undefined) {
+    const paths = await requireAll(id, dataDir, [join(dataDir, barsFolder.folder, 'train.csv'), join(dataDir, barsFolder.folder, 'test.csv')]);
+    const formats: Record<string, LocatedDataset['format']> = { 'microvideo1.7m-x1': 'microvideo', 'kuaivideo-x1': 'kuaivideo', 'amazon-electronics-x1': 'din' };
+    return { paths, format: formats[id] };
   }
   if (id === 'ml-100k') {
     const path = await requireOneOf(id, dataDir, [join(dataDir, 'ml-100k', 'u.data')]);
-    return { path, format: MOVIELENS_100K_FORMAT };
+    return { paths: [path], format: MOVIELENS_100K_FORMAT };
   }
   if (id === 'ml-10m') {
     const path = await requireOneOf(id, dataDir, [join(dataDir, 'ml-10m', 'ratings.dat'), join(dataDir, 'ml-10M100K', 'ratings.dat')]);
-    return { path, format: MOVIELENS_10M_RATINGS_FORMAT };
+    return { paths: [path], format: MOVIELENS_10M_RATINGS_FORMAT };
   }
   if (id !== 'ml-1m') {
     const path = await requireOneOf(id, dataDir, [join(dataDir, id, 'ratings.csv')]);
-    return { path, format: MOVIELENS_CSV_RATINGS_FORMAT };
+    return { paths: [path], format: MOVIELENS_CSV_RATINGS_FORMAT };
   }
   const ratingsPath = join(dataDir, 'ml-1m', 'ratings.dat');
   const sequencesPath = join(dataDir, 'ml-1m', 'sequences.txt');
   const path = await requireOneOf(id, dataDir, [ratingsPath, sequencesPath]);
-  return { path, format: path === ratingsPath ? MOVIELENS_1M_RATINGS_FORMAT : null };
+  return { paths: [path], format: path === ratingsPath ? MOVIELENS_1M_RATINGS_FORMAT : null };
 }
 
 /**
@@ -160,15 +205,16 @@ async function locateDataset(id: string, dataDir: string): Promise<{ path: strin
  */
 async function readThroughCache(
   id: string,
-  sourcePath: string,
+  sourcePaths: readonly string[],
   cacheDir: string,
   options: ResolvedPreprocessOptions,
   read: () => Promise<SequenceDataset>,
 ): Promise<SequenceDataset> {
-  // One cache file per dataset, source file and preprocessing options.
+  // One cache file per dataset, source files and preprocessing options. A single file keeps
+  // the key of earlier versions, so their caches stay valid.
   const key = JSON.stringify({
     id,
-    sourcePath,
+    sourcePath: sourcePaths.length === 1 ? sourcePaths[0] : sourcePaths,
     minItemInteractions: options.minItemInteractions,
     minUserInteractions: options.minUserInteractions,
     ratingThreshold: options.ratingThreshold,
@@ -180,7 +226,7 @@ async function readThroughCache(
   // Use the cache when it is intact and its source is unchanged.
   try {
     const cached = await loadDatasetCache(cachePath);
-    await checkSourceUnchanged(cachePath, sourcePath, cached);
+    await checkSourceUnchanged(cachePath, sourcePaths, cached);
     options.logger.info(`${id}: ${cacheUsed(cachePath)}`);
     return cached;
   } catch (error) {
@@ -199,19 +245,30 @@ async function readThroughCache(
   return dataset;
 }
 
-/** @throws DatasetCacheError (`'stale'`) when the source file's path, size or SHA-256 differ from the cached ones. */
-async function checkSourceUnchanged(cachePath: string, sourcePath: string, cached: SequenceDataset): Promise<void> {
+/**
+ * Checks the source files against the cache. `source.params.fileBytes` and `sha256` are single
+ * values for one file and arrays in file order for several files.
+ *
+ * @throws DatasetCacheError (`'stale'`) when a source file's path, size or SHA-256 differ from the cached ones.
+ */
+async function checkSourceUnchanged(cachePath: string, sourcePaths: readonly string[], cached: SequenceDataset): Promise<void> {
   const files = cached.source.files;
-  if (files.length !== 1 || files[0] !== sourcePath) {
-    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `the cache was built from ${files.join(', ')}`), cachePath, 'stale');
+  if (files.length !== sourcePaths.length || files.some((file, index) => file !== sourcePaths[index])) {
+    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePaths.join(', '), `the cache was built from ${files.join(', ')}`), cachePath, 'stale');
   }
-  const size = (await stat(sourcePath)).size;
-  if (size !== cached.source.params.fileBytes) {
-    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `${size} bytes, cached ${String(cached.source.params.fileBytes)}`), cachePath, 'stale');
-  }
-  const sha256 = await fileSha256(sourcePath);
-  if (sha256 !== cached.source.params.sha256) {
-    throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `SHA-256 ${sha256}, cached ${String(cached.source.params.sha256)}`), cachePath, 'stale');
+  const cachedBytes = cached.source.params.fileBytes;
+  const cachedSha256 = cached.source.params.sha256;
+  for (const [index, sourcePath] of sourcePaths.entries()) {
+    const expectedBytes: unknown = Array.isArray(cachedBytes) ? cachedBytes[index] : cachedBytes;
+    const size = (await stat(sourcePath)).size;
+    if (size !== expectedBytes) {
+      throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `${size} bytes, cached ${String(expectedBytes)}`), cachePath, 'stale');
+    }
+    const expectedSha256: unknown = Array.isArray(cachedSha256) ? cachedSha256[index] : cachedSha256;
+    const sha256 = await fileSha256(sourcePath);
+    if (sha256 !== expectedSha256) {
+      throw new DatasetCacheError(cacheSourceChanged(cachePath, sourcePath, `SHA-256 ${sha256}, cached ${String(expectedSha256)}`), cachePath, 'stale');
+    }
   }
 }
 
@@ -314,6 +371,21 @@ export async function findDataDir(datasetId: string, option: string | undefined)
     throw new DatasetNotFoundError(dataDirNotFound(datasetId, dataDir), datasetId, [dataDir]);
   }
   return dataDir;
+}
+
+/** Returns `paths` when every one is a regular file, or throws naming the missing ones. */
+async function requireAll(datasetId: string, dataDir: string, paths: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (info === null || !info.isFile()) {
+      missing.push(path);
+    }
+  }
+  if (missing.length > 0) {
+    throw new DatasetNotFoundError(datasetFilesNotFound(datasetId, dataDir, missing, 'all'), datasetId, missing);
+  }
+  return [...paths];
 }
 
 /** Returns the first of `paths` that is a regular file, or throws naming all of them. */

@@ -9,6 +9,17 @@ export const MAX_QUOTED_CHARS = 80;
 /** Home page of the KuaiRand dataset, with the download terms and field descriptions. */
 export const KUAIRAND_URL = 'https://github.com/chongminggao/KuaiRand';
 
+/**
+ * Folder and download page of each dataset id read from the BARS/FuxiCTR CSV files. The
+ * archives are also listed in the BARS repository (https://github.com/reczoo/BARS, folder
+ * `datasets/`).
+ */
+export const BARS_CTR_FOLDERS: Readonly<Record<string, { folder: string; url: string }>> = {
+  'microvideo1.7m-x1': { folder: 'MicroVideo1.7M_x1', url: 'https://huggingface.co/datasets/reczoo/MicroVideo1.7M_x1' },
+  'kuaivideo-x1': { folder: 'KuaiVideo_x1', url: 'https://huggingface.co/datasets/reczoo/KuaiVideo_x1' },
+  'amazon-electronics-x1': { folder: 'AmazonElectronics_x1', url: 'https://huggingface.co/datasets/reczoo/AmazonElectronics_x1' },
+};
+
 /** Download page of the MovieLens archives. */
 export const MOVIELENS_URL = 'https://grouplens.org/datasets/movielens/';
 
@@ -95,16 +106,18 @@ export function invalidParquet(file: string, reason: string, expected: string): 
   return `Invalid data in ${file}: not a readable Parquet file (${reason}). Expected ${expected}.`;
 }
 
-export function historyNotPrefix(user: string, longestLine: number): string {
-  return `the history of user ${JSON.stringify(user)} is not a prefix of the user's longest history, on line ${longestLine}`;
+/** `longestFile` names the file of the longest history when it is not the file of the error. */
+export function historyNotPrefix(user: string, longestLine: number, longestFile?: string): string {
+  return `the history of user ${JSON.stringify(user)} is not a prefix of the user's longest history, on line ${longestLine}${longestFile === undefined ? '' : ` of ${longestFile}`}`;
 }
 
 export function historyLengthMismatch(items: number, categories: number): string {
   return `the history has ${items} items but ${categories} categories`;
 }
 
-export function clickNotInHistory(user: string, longestLine: number): string {
-  return `this clicked item differs from the item at the same position of the longest history of user ${JSON.stringify(user)}, on line ${longestLine}`;
+/** `longestFile` names the file of the longest history when it is not the file of the error. */
+export function clickNotInHistory(user: string, longestLine: number, longestFile?: string): string {
+  return `this clicked item differs from the item at the same position of the longest history of user ${JSON.stringify(user)}, on line ${longestLine}${longestFile === undefined ? '' : ` of ${longestFile}`}`;
 }
 
 export function emptyFile(file: string, expected: string): string {
@@ -139,10 +152,29 @@ export function invalidNumber(column: string, text: string): string {
   return `invalid ${column} ${quoteText(text)}: expected a non-negative decimal number`;
 }
 
+export function invalidTimestamp(text: string): string {
+  return `invalid timestamp ${quoteText(text)}: expected a decimal number`;
+}
+
+/** Problem part of a `malformedLine` error about one entry of a history column. */
+export function invalidHistoryEntry(column: string, entry: string, separator: string): string {
+  return `invalid entry ${quoteText(entry)} in the history column ${column}: expected non-empty ids joined by ${JSON.stringify(separator)}`;
+}
+
+/** Problem part of a `malformedLine` error when a history field contains the separator that the file does not use. */
+export function historySeparatorMismatch(found: string, expected: string): string {
+  return `this history contains ${found}, but the histories of this file are joined by ${expected}`;
+}
+
 // Missing data.
 
 /** Explains how to obtain the files of a dataset, for errors about missing data. */
 export function howToGetData(datasetId: string, dataDir: string | null): string {
+  const barsFolder = BARS_CTR_FOLDERS[datasetId];
+  if (barsFolder !== undefined) {
+    const target = dataDir === null ? `<dataDir>/${barsFolder.folder}/` : `${join(dataDir, barsFolder.folder)}/`;
+    return `This dataset is not downloaded automatically. Download ${barsFolder.folder}.zip from ${barsFolder.url} and unpack it so that ${target} contains train.csv and test.csv, or set MALLOC_DATA_DIR (or --data-dir) to the directory that contains ${barsFolder.folder}/.`;
+  }
   if (datasetId.startsWith('kuairand-')) {
     const folder = datasetId === 'kuairand-1k' ? 'KuaiRand-1K' : 'KuaiRand-Pure';
     const target = dataDir === null ? `<dataDir>/${folder}/` : `${join(dataDir, folder)}/`;
@@ -160,8 +192,12 @@ export function dataDirNotFound(datasetId: string, dataDir: string): string {
   return `Data directory not found: ${dataDir} (needed by dataset '${datasetId}'). ${howToGetData(datasetId, dataDir)}`;
 }
 
-export function datasetFilesNotFound(datasetId: string, dataDir: string, paths: readonly string[]): string {
-  const tried = paths.length === 1 ? paths[0] : `any of ${paths.join(', ')}`;
+/** `needed` is `'any'` when one of `paths` would do, and `'all'` when each of them is required. */
+export function datasetFilesNotFound(datasetId: string, dataDir: string, paths: readonly string[], needed: 'any' | 'all' = 'any'): string {
+  let tried = paths.length === 1 ? paths[0] : `any of ${paths.join(', ')}`;
+  if (paths.length > 1 && needed === 'all') {
+    tried = paths.join(' and ');
+  }
   return `Dataset '${datasetId}' not found: missing ${tried}. ${howToGetData(datasetId, dataDir)}`;
 }
 
@@ -197,6 +233,25 @@ export function stepReadFiltered(rowsInFile: number, keptRows: number, users: nu
 
 export function stepRowFilter(filter: string, removedRows: number, keptRows: number): string {
   return `${filter}: removed ${removedRows} rows, kept ${keptRows}`;
+}
+
+export function stepReadFiles(rowsByFile: readonly number[], files: readonly string[]): string {
+  return `rows per file: ${files.map((file, index) => `${rowsByFile[index]} in ${file}`).join(', ')}`;
+}
+
+export function stepLabels(clicked: number, notClicked: number): string {
+  return `labels: ${clicked} clicked and ${notClicked} not clicked impressions, all kept`;
+}
+
+/** Name of a history separator in messages: `U+0002` for the control character, else the quoted text. */
+export function historySeparatorName(separator: string): string {
+  return separator === '\u0002' ? 'U+0002' : JSON.stringify(separator);
+}
+
+/** `origin`: found in the file, given as an option, or the format's default because no history has two entries. */
+export function stepHistorySeparator(separator: string, origin: 'detected' | 'option' | 'default'): string {
+  const explanation = { detected: 'detected in the file', option: 'set by the historySeparator option', default: 'the default of the format, because no history has two entries' }[origin];
+  return `history separator ${historySeparatorName(separator)}: ${explanation}`;
 }
 
 export function stepBlankLines(count: number): string {
@@ -293,6 +348,10 @@ export function zipCrcMismatch(path: string, entry: string, expectedCrc: number,
 /** Tells how to download and place an archive by hand. */
 export function manualDownload(url: string, dataDir: string): string {
   return `Download ${url} by hand and unpack it into ${dataDir}/ (the archive contains the dataset folder).`;
+}
+
+export function manualDownloadOnly(datasetId: string): string {
+  return `downloadDataset: dataset '${datasetId}' cannot be downloaded automatically. ${howToGetData(datasetId, null)}`;
 }
 
 export function unknownDownload(datasetId: string, accepted: readonly string[]): string {
