@@ -1,7 +1,7 @@
 import { silentLogger, type Logger } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { backendSelected, backendUnavailable, invalidArgument, missingKernel, nativeBindingSkipped } from '../messages';
-import { registerFastSlice } from './fast-slice';
+import { registerFastSlice, registerFastSplits } from './fast-slice';
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum';
 
 /** A TensorFlow.js backend: the native binding (`tensorflow`), WebAssembly, or plain JavaScript. */
@@ -130,6 +130,7 @@ async function tryBackend(backend: BackendName, logger: Logger): Promise<string 
     }
     if (backend === 'wasm') {
       registerFastSlice();
+      registerFastSplits();
     }
     return null;
   } catch (error) {

@@ -6,10 +6,11 @@ import type { SequentialModel } from '../model/types';
 import type { SeededRandom } from '../random';
 import { GRU4REC_DEFAULTS, resolveRecurrentConfig, type Gru4RecConfig } from './config';
 import { RecurrentModel, type LayerRun } from './recurrent-model';
+import { unstackSteps } from './steps';
 import { VariableFactory, zeros } from './weights';
 
 /** Trainable tensors of one GRU layer. Gate columns are ordered update z, reset r, candidate n. */
-interface GruLayerWeights {
+export interface GruLayerWeights {
   /** Input kernel `[d, 3d]`. */
   inputKernel: tf.Variable;
   /** Input bias `[3d]`. */
@@ -101,36 +102,161 @@ export class Gru4Rec extends RecurrentModel {
     return this.normalizesEmbeddings ? l2Normalize(x) : x;
   }
 
-  protected runLayer(layer: number, x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, random: SeededRandom | null): LayerRun {
+  /** Runs one GRU layer step by step. `parallel` is ignored, because the GRU has no parallel form. */
+  protected runLayer(layer: number, x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, random: SeededRandom | null, parallel: boolean): LayerRun {
     void random;
-    const [batch, len, d] = x.shape;
-    const weights = this.layerWeights[layer];
-
-    // Input projections of all steps at once, [batch, len, 3d].
-    const projected = tf.reshape(tf.add(matMul2d(tf.reshape(x, [batch * len, d]) as tf.Tensor2D, weights.inputKernel as tf.Tensor2D), weights.inputBias), [batch, len, 3 * d]);
-    const gateKernel = tf.slice(weights.recurrentKernel, [0, 0], [d, 2 * d]) as tf.Tensor2D; // [d, 2d]
-    const candidateKernel = tf.slice(weights.recurrentKernel, [0, 2 * d], [d, d]) as tf.Tensor2D; // [d, d]
-
-    // Step through time; a padded step keeps h.
-    let h = state; // [batch, d]
-    const outputs: tf.Tensor3D[] = [];
-    for (let t = 0; t < len; t++) {
-      const step = tf.reshape(tf.slice(projected, [0, t, 0], [batch, 1, 3 * d]), [batch, 3 * d]) as tf.Tensor2D; // [batch, 3d]
-      const keep = tf.reshape(tf.slice(mask, [0, t, 0], [batch, 1, 1]), [batch, 1]); // [batch, 1]
-      const gates = tf.sigmoid(tf.add(tf.slice(step, [0, 0], [batch, 2 * d]), matMul2d(h, gateKernel))); // [batch, 2d]
-      const update = tf.slice(gates, [0, 0], [batch, d]); // [batch, d]
-      const reset = tf.slice(gates, [0, d], [batch, d]); // [batch, d]
-      const candidate = tanhOf(tf.add(tf.slice(step, [0, 2 * d], [batch, d]), matMul2d(tf.mul(reset, h) as tf.Tensor2D, candidateKernel))); // [batch, d]
-      const next = tf.add(h, tf.mul(update, tf.sub(candidate, h))); // (1 − z) ⊙ h + z ⊙ n
-      h = tf.add(tf.mul(keep, next), tf.mul(tf.sub(1, keep), h)) as tf.Tensor2D;
-      outputs.push(tf.reshape(h, [batch, 1, d]) as tf.Tensor3D);
-    }
-    const output = outputs.length === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor3D); // [batch, len, d]
-    return { output, state: h };
+    void parallel;
+    return runGruLayer(x, mask, state, this.layerWeights[layer]);
   }
 }
 
-/** tanh(a) = 2σ(2a) − 1, built from kernels that every backend of this package has. */
-function tanhOf(a: tf.Tensor): tf.Tensor {
-  return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, 2)), 2), 1);
+/**
+ * Runs one GRU layer over a `[batch, len]` block. The input projections of every step and gate
+ * are one product, and the recurrence runs time-major with a hand-written backward pass
+ * (`gruRecurrenceWithGradient`). The recurrent kernel stays two products per step (`h U_zr`
+ * and `(r ⊙ h) U_n`), because the reset gate acts on h before the candidate product.
+ *
+ * @param x - `[batch, len, d]`.
+ * @param mask - 1 at real items and 0 at padding, `[batch, len, 1]`; a padded step keeps h.
+ * @param state - h before the first step, `[batch, d]`.
+ * @returns the output h of every step `[batch, len, d]` and h after the last step.
+ */
+export function runGruLayer(x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, weights: GruLayerWeights): { output: tf.Tensor3D; state: tf.Tensor2D } {
+  const [batch, len, d] = x.shape;
+
+  // Input projections of all steps at once, time-major: [len, batch, 3d].
+  const timeMajor = tf.reshape(tf.transpose(x, [1, 0, 2]), [len * batch, d]) as tf.Tensor2D; // [len · batch, d]
+  const projected = tf.add(matMul2d(timeMajor, weights.inputKernel as tf.Tensor2D), weights.inputBias); // [len · batch, 3d]
+  const [gateInputs, candidateInputs] = tf.split(tf.reshape(projected, [len, batch, 3 * d]), [2 * d, d], 2) as tf.Tensor3D[]; // [len, batch, 2d], [len, batch, d]
+  const [gateKernel, candidateKernel] = tf.split(weights.recurrentKernel, [2 * d, d], 1) as tf.Tensor2D[]; // [d, 2d], [d, d]
+
+  // tanh(a) = 2σ(2a) − 1, so the candidate's input and kernel are doubled once here.
+  const keep = tf.transpose(mask, [1, 0, 2]) as tf.Tensor3D; // [len, batch, 1]
+  const doubledCandidateInputs = tf.mul(candidateInputs, 2) as tf.Tensor3D; // [len, batch, d]
+  const doubledCandidateKernel = tf.mul(candidateKernel, 2) as tf.Tensor2D; // [d, d]
+  const outputs = gruRecurrence(gateInputs, doubledCandidateInputs, keep, state, gateKernel, doubledCandidateKernel); // [len, batch, d]
+  const output = tf.transpose(outputs, [1, 0, 2]) as tf.Tensor3D; // [batch, len, d]
+  const h = tf.reshape(tf.slice(outputs, [len - 1, 0, 0], [1, batch, d]), [batch, d]) as tf.Tensor2D;
+  return { output, state: h };
+}
+
+type SaveFunction = (tensors: tf.Tensor[]) => void;
+type GradientFunction = Parameters<typeof tf.customGrad>[0];
+
+/** Tensors of one forward step that the backward pass reads, `[batch, ·]` each, in the order the forward pass saves them. */
+const STEP_FIELDS = ['previous', 'keep', 'keptUpdate', 'change', 'reset', 'resetPrevious', 'gateSlopes', 'candidateSlope'] as const;
+type GruStepRecord = Record<(typeof STEP_FIELDS)[number], tf.Tensor2D>;
+
+/**
+ * GRU recurrence over `len` steps with a hand-written backward pass through time. The forward
+ * pass runs outside the gradient tape and saves the {@link STEP_FIELDS} of every step. Among
+ * them are the gates' slopes `[z (1 − z), r (1 − r)]` and the candidate's slope 2 s (1 − s),
+ * where `n = 2s − 1` and `s = σ(a)` of the doubled pre-activation a. The backward pass runs
+ * the steps in reverse with about 15 small ops each, and computes each kernel's gradient as
+ * one product over all steps.
+ *
+ * Inputs, time-major: gate inputs `[len, batch, 2d]` (`x W_zr + b_zr`), doubled candidate
+ * inputs `[len, batch, d]` (`2 (x W_n + b_n)`), keep `[len, batch, 1]`, h before the first
+ * step `[batch, d]`, the gate kernel `[d, 2d]` and the doubled candidate kernel `[d, d]`.
+ * Output: h after every step, `[len, batch, d]`. The keep mask gets a zero gradient.
+ */
+const gruRecurrenceWithGradient = tf.customGrad(((gateInputs: tf.Tensor3D, candidateInputs: tf.Tensor3D, keep: tf.Tensor3D, state: tf.Tensor2D, gateKernel: tf.Tensor2D, candidateKernel: tf.Tensor2D, save: SaveFunction) => {
+  const records: GruStepRecord[] = [];
+  const outputs = forwardThroughTime(gateInputs, candidateInputs, keep, state, gateKernel, candidateKernel, records);
+
+  // Tensors made in a custom forward pass survive it only through save().
+  save([gateKernel, candidateKernel, ...records.flatMap((record) => STEP_FIELDS.map((field) => record[field]))]);
+  return {
+    value: tf.stack(outputs),
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => backwardThroughTime(dy, saved, keep.shape),
+  };
+}) as unknown as GradientFunction);
+
+/**
+ * Forward pass of {@link gruRecurrenceWithGradient}: h after every step. With `records`, it
+ * also appends per step what the backward pass reads.
+ */
+function forwardThroughTime(gateInputs: tf.Tensor3D, candidateInputs: tf.Tensor3D, keep: tf.Tensor3D, state: tf.Tensor2D, gateKernel: tf.Tensor2D, candidateKernel: tf.Tensor2D, records: GruStepRecord[] | null): tf.Tensor2D[] {
+  const len = candidateInputs.shape[0];
+  const gateSteps = unstackSteps<tf.Tensor2D>(gateInputs); // len × [batch, 2d]
+  const candidateSteps = unstackSteps<tf.Tensor2D>(candidateInputs); // len × [batch, d]
+  const keepSteps = unstackSteps<tf.Tensor2D>(keep); // len × [batch, 1]
+  const one = tf.scalar(1);
+  const two = tf.scalar(2);
+
+  // Forward: h' = h + keep ⊙ z ⊙ (n − h), which is (1 − z) ⊙ h + z ⊙ n at a real step and h at padding.
+  let h = state; // [batch, d]
+  const outputs: tf.Tensor2D[] = [];
+  for (let t = 0; t < len; t++) {
+    const gates = tf.sigmoid(tf.add(gateSteps[t], tf.matMul(h, gateKernel))) as tf.Tensor2D; // [batch, 2d]
+    const [update, reset] = tf.split(gates, 2, 1) as tf.Tensor2D[]; // [batch, d] each
+    const resetPrevious = tf.mul(reset, h) as tf.Tensor2D; // r ⊙ h
+    const doubledCandidate = tf.sigmoid(tf.add(candidateSteps[t], tf.matMul(resetPrevious, candidateKernel))) as tf.Tensor2D; // s, [batch, d]
+    const change = tf.sub(tf.sub(tf.mul(doubledCandidate, two), one), h) as tf.Tensor2D; // n − h
+    const keptUpdate = tf.mul(keepSteps[t], update) as tf.Tensor2D; // keep ⊙ z
+    if (records !== null) {
+      const gateSlopes = tf.mul(gates, tf.sub(one, gates)) as tf.Tensor2D; // [batch, 2d]
+      const candidateSlope = tf.mul(tf.mul(doubledCandidate, tf.sub(one, doubledCandidate)), two) as tf.Tensor2D; // [batch, d]
+      records.push({ previous: h, keep: keepSteps[t], keptUpdate, change, reset, resetPrevious, gateSlopes, candidateSlope });
+    }
+    h = tf.add(h, tf.mul(keptUpdate, change)) as tf.Tensor2D;
+    outputs.push(h);
+  }
+  return outputs;
+}
+
+/**
+ * Backward pass of {@link gruRecurrenceWithGradient}.
+ *
+ * @param dy - gradient of h after every step, `[len, batch, d]`.
+ * @param saved - the kernels, then the {@link STEP_FIELDS} of every step.
+ * @param keepShape - shape of the keep input, `[len, batch, 1]`, for its zero gradient.
+ * @returns gradients of the gate inputs, candidate inputs, keep, state, gate kernel and candidate kernel.
+ */
+function backwardThroughTime(dy: tf.Tensor3D, saved: tf.Tensor[], keepShape: number[]): tf.Tensor[] {
+  const [len, batch, d] = dy.shape;
+  const [gateKernel, candidateKernel] = saved as tf.Tensor2D[];
+  const record = (t: number, field: (typeof STEP_FIELDS)[number]): tf.Tensor2D => saved[2 + t * STEP_FIELDS.length + STEP_FIELDS.indexOf(field)] as tf.Tensor2D;
+  const gateKernelTransposed = tf.transpose(gateKernel); // [2d, d]
+  const candidateKernelTransposed = tf.transpose(candidateKernel); // [d, d]
+  const outputGradients = unstackSteps<tf.Tensor2D>(dy); // len × [batch, d]
+
+  // Steps in reverse. carry is the gradient of h before the step that was just processed.
+  let carry: tf.Tensor2D = tf.zeros([batch, d]);
+  const gateGradients: tf.Tensor2D[] = new Array<tf.Tensor2D>(len); // of the gate pre-activations, [batch, 2d]
+  const candidateGradients: tf.Tensor2D[] = new Array<tf.Tensor2D>(len); // of the doubled candidate pre-activation, [batch, d]
+  for (let t = len - 1; t >= 0; t--) {
+    const dh = tf.add(outputGradients[t], carry) as tf.Tensor2D; // of h after step t
+    const dCandidate = tf.mul(dh, record(t, 'keptUpdate')); // of n
+    const dUpdate = tf.mul(tf.mul(dh, record(t, 'keep')), record(t, 'change')); // of z
+    const dCandidatePre = tf.mul(dCandidate, record(t, 'candidateSlope')) as tf.Tensor2D;
+    const dResetPrevious = tf.matMul(dCandidatePre, candidateKernelTransposed); // of r ⊙ h
+    const dReset = tf.mul(dResetPrevious, record(t, 'previous')); // of r
+    const dGatePre = tf.mul(tf.concat([dUpdate, dReset], 1), record(t, 'gateSlopes')) as tf.Tensor2D;
+    candidateGradients[t] = dCandidatePre;
+    gateGradients[t] = dGatePre;
+
+    // h enters h' directly (1 − keep ⊙ z), through r ⊙ h and through both gates.
+    const direct = tf.sub(dh, dCandidate);
+    carry = tf.add(tf.add(direct, tf.mul(dResetPrevious, record(t, 'reset'))), tf.matMul(dGatePre, gateKernelTransposed)) as tf.Tensor2D;
+  }
+
+  // Kernel gradients, one product over all steps: h^T · dGatePre and (r ⊙ h)^T · dCandidatePre.
+  const stepsOf = (field: (typeof STEP_FIELDS)[number]): tf.Tensor2D => tf.reshape(tf.stack(Array.from({ length: len }, (_, t) => record(t, field))), [len * batch, d]) as tf.Tensor2D;
+  const gateInputGradients = tf.stack(gateGradients) as tf.Tensor3D; // [len, batch, 2d]
+  const candidateInputGradients = tf.stack(candidateGradients) as tf.Tensor3D; // [len, batch, d]
+  const gateKernelGradient = tf.matMul(tf.transpose(stepsOf('previous')), tf.reshape(gateInputGradients, [len * batch, 2 * d])); // [d, 2d]
+  const candidateKernelGradient = tf.matMul(tf.transpose(stepsOf('resetPrevious')), tf.reshape(candidateInputGradients, [len * batch, d])); // [d, d]
+  return [gateInputGradients, candidateInputGradients, tf.zeros(keepShape), carry, gateKernelGradient, candidateKernelGradient];
+}
+
+/**
+ * Runs {@link gruRecurrenceWithGradient}, or the same forward pass without a custom gradient
+ * when no gradient is recorded (inference).
+ */
+function gruRecurrence(gateInputs: tf.Tensor3D, candidateInputs: tf.Tensor3D, keep: tf.Tensor3D, state: tf.Tensor2D, gateKernel: tf.Tensor2D, candidateKernel: tf.Tensor2D): tf.Tensor3D {
+  if (!tf.engine().isTapeOn()) {
+    return tf.stack(forwardThroughTime(gateInputs, candidateInputs, keep, state, gateKernel, candidateKernel, null)) as tf.Tensor3D;
+  }
+  return (gruRecurrenceWithGradient as unknown as (...inputs: tf.Tensor[]) => tf.Tensor3D)(gateInputs, candidateInputs, keep, state, gateKernel, candidateKernel);
 }

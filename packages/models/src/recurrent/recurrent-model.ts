@@ -12,8 +12,12 @@ import type { RecurrentConfig } from './config';
 export interface LayerRun {
   /** Output of the layer at every token, `[batch, len, d]`. */
   output: tf.Tensor3D;
-  /** State after the last token, `[batch, stateWidth]`. Valid for unpadded or left-padded rows. */
-  state: tf.Tensor2D;
+  /**
+   * State after the last token, `[batch, stateWidth]`. Valid for unpadded or left-padded rows.
+   * `null` when the layer ran a parallel form that does not compute the state (only when the
+   * caller passed `parallel: true`).
+   */
+  state: tf.Tensor2D | null;
 }
 
 /**
@@ -49,8 +53,12 @@ export abstract class RecurrentModel extends BaseSequentialModel {
    * @param x - layer input, `[batch, len, d]`.
    * @param mask - 1 at real items and 0 at padding, `[batch, len, 1]`. A padded step leaves the recurrent state unchanged.
    * @param state - `[batch, stateWidth]`.
+   * @param parallel - true when `state` is the initial state of every row, the caller reads no
+   * returned state, and each row's real items are one contiguous run (unpadded, left-padded or
+   * right-padded). A layer may then run a parallel form over time, whose outputs must equal the
+   * recurrent form's at every position up to the last real item of each row.
    */
-  protected abstract runLayer(layer: number, x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, random: SeededRandom | null): LayerRun;
+  protected abstract runLayer(layer: number, x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, random: SeededRandom | null, parallel: boolean): LayerRun;
 
   /** Item embeddings as the first layer reads them, `[n, d]`, before dropout. */
   protected abstract embed(items: tf.Tensor1D): tf.Tensor2D;
@@ -136,7 +144,7 @@ export abstract class RecurrentModel extends BaseSequentialModel {
       }
       return tf.tensor2d(rows, [batch.batch, state.length]);
     });
-    return this.runLayers(batch.items, batch.batch, batch.len, states, random).hidden;
+    return this.runLayers(batch.items, batch.batch, batch.len, states, random, hasContiguousRows(batch.items, batch.batch, batch.len)).hidden;
   }
 
   /**
@@ -147,13 +155,17 @@ export abstract class RecurrentModel extends BaseSequentialModel {
   private runTokens(items: Int32Array, states: readonly Float32Array[]): { hidden: Float32Array; states: Float32Array[] } {
     return tf.tidy(() => {
       const initial = states.map((state) => tf.tensor2d(state, [1, state.length])); // per layer [1, stateWidth]
-      const run = this.runLayers(items, 1, items.length, initial, null);
-      return { hidden: run.hidden.dataSync() as Float32Array, states: run.states.map((state) => state.dataSync() as Float32Array) };
+      const run = this.runLayers(items, 1, items.length, initial, null, false);
+      return { hidden: run.hidden.dataSync() as Float32Array, states: run.states.map((state) => (state as tf.Tensor2D).dataSync() as Float32Array) };
     });
   }
 
-  /** Embeds a `[batch, len]` block, runs every layer and applies the final output transform. */
-  private runLayers(items: Int32Array, batch: number, len: number, states: readonly tf.Tensor2D[], random: SeededRandom | null): { hidden: tf.Tensor2D; states: tf.Tensor2D[] } {
+  /**
+   * Embeds a `[batch, len]` block, runs every layer and applies the final output transform.
+   *
+   * @param parallel - passed to {@link runLayer}. When true, the returned states may be `null`.
+   */
+  private runLayers(items: Int32Array, batch: number, len: number, states: readonly tf.Tensor2D[], random: SeededRandom | null, parallel: boolean): { hidden: tf.Tensor2D; states: (tf.Tensor2D | null)[] } {
     const d = this.config.hiddenSize;
 
     // Embed the items; padding rows become zero.
@@ -163,9 +175,9 @@ export abstract class RecurrentModel extends BaseSequentialModel {
     let x = tf.reshape(dropout(embedded, this.config.dropout, random), [batch, len, d]) as tf.Tensor3D;
 
     // Run the layers, with dropout between them when training.
-    const finalStates: tf.Tensor2D[] = [];
+    const finalStates: (tf.Tensor2D | null)[] = [];
     for (let layer = 0; layer < this.config.layers; layer++) {
-      const run = this.runLayer(layer, x, mask, states[layer], random);
+      const run = this.runLayer(layer, x, mask, states[layer], random, parallel);
       finalStates.push(run.state);
       x = layer < this.config.layers - 1 ? dropout(run.output, this.config.dropout, random) : run.output;
     }
@@ -205,4 +217,21 @@ export abstract class RecurrentModel extends BaseSequentialModel {
       return state;
     });
   }
+}
+
+/** Tells whether the real (non-zero) items of each row of a `[batch, len]` block form one contiguous run. An empty row counts as contiguous. */
+export function hasContiguousRows(items: Int32Array, batch: number, len: number): boolean {
+  for (let row = 0; row < batch; row++) {
+    let runs = 0;
+    for (let t = 0; t < len; t++) {
+      const real = items[row * len + t] !== 0;
+      if (real && (t === 0 || items[row * len + t - 1] === 0)) {
+        runs++;
+      }
+    }
+    if (runs > 1) {
+      return false;
+    }
+  }
+  return true;
 }

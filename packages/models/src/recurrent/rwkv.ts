@@ -7,6 +7,7 @@ import type { SeededRandom } from '../random';
 import { RWKV_DEFAULTS, resolveRecurrentConfig, type RwkvConfig } from './config';
 import { RecurrentModel, type LayerRun } from './recurrent-model';
 import { VariableFactory, ones, zeros } from './weights';
+import { parallelWkvIsSafe, wkvParallel, wkvRecurrent } from './wkv';
 
 /** Layer-norm epsilon of the RWKV blocks. */
 const NORM_EPSILON = 1e-5;
@@ -67,7 +68,9 @@ interface RwkvBlockWeights {
  * exponent p (the numerically stable form: a and b are stored divided by e^p, and p is the
  * running maximum exponent). So the per-user state of a block is 5d float32 numbers: the two
  * token-shift inputs, a, b and p; see {@link RecurrentModel} for how it travels in a KVCache.
- * Training runs the recurrence as a loop over time; the projections run on all tokens at once.
+ * Prefill and append run the recurrence step by step. A padded batch from the empty state
+ * (training, `forwardLast`, `forwardLastBatch`) computes WKV in a parallel form over time
+ * instead, with the same result up to float32 rounding (`wkvParallel` in `wkv.ts`).
  *
  * @see Bo Peng et al., "RWKV: Reinventing RNNs for the Transformer Era", Findings of EMNLP 2023, arXiv:2305.13048.
  * @param config - `itemCount` is required; the defaults are {@link RWKV_DEFAULTS}.
@@ -178,23 +181,28 @@ export class Rwkv extends RecurrentModel {
 
   /**
    * Runs one block. A padded step leaves a, b and p unchanged, and a padded token's input is
-   * zero for the next token's shift, which equals the empty shift state.
+   * zero for the next token's shift, which equals the empty shift state. With `parallel`, WKV
+   * runs in its parallel form when the keys pass `parallelWkvIsSafe`, and no state is returned.
+   * Otherwise it runs the recurrence.
    * NOTE: the returned shift states are the last row's inputs, so they are right only for
    * unpadded or left-padded rows. Serving runs unpadded single rows, and training reads no state.
    */
-  protected runLayer(layer: number, x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, random: SeededRandom | null): LayerRun {
+  protected runLayer(layer: number, x: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D, random: SeededRandom | null, parallel: boolean): LayerRun {
     void random;
     const [batch, len, d] = x.shape;
     const block = this.blocks[layer];
     const stateParts = tf.split(state, 5, 1) as tf.Tensor2D[]; // 5 × [batch, d]
 
-    // Time mixing: projections of every token, then the WKV recurrence.
+    // Time mixing: projections of every token, then WKV.
     const timeInput = this.normed(x, block.timeNormScale, block.timeNormShift); // [batch, len, d]
     const timePrevious = shifted(tf.mul(timeInput, mask) as tf.Tensor3D, stateParts[0]); // [batch, len, d]
     const keys = project(mixed(timeInput, timePrevious, block.timeMixKey), block.keyKernel); // [batch, len, d]
     const values = project(mixed(timeInput, timePrevious, block.timeMixValue), block.valueKernel); // [batch, len, d]
     const receptance = tf.sigmoid(project(mixed(timeInput, timePrevious, block.timeMixReceptance), block.receptanceKernel)) as tf.Tensor3D; // [batch, len, d]
-    const wkv = this.wkv(block, keys, values, mask, stateParts.slice(2)); // [batch, len, d], state
+    const timeDecay = block.timeDecay as tf.Tensor1D;
+    const timeFirst = block.timeFirst as tf.Tensor1D;
+    const inParallel = parallel && parallelWkvIsSafe(keys, timeFirst);
+    const wkv = inParallel ? { output: wkvParallel(keys, values, mask, timeDecay, timeFirst), state: null } : wkvRecurrent(keys, values, mask, timeDecay, timeFirst, stateParts.slice(2)); // [batch, len, d], and a, b and p after the recurrence
     const attended = project(tf.mul(receptance, wkv.output) as tf.Tensor3D, block.outputKernel); // [batch, len, d]
     const afterTime = tf.add(x, attended) as tf.Tensor3D;
 
@@ -206,7 +214,10 @@ export class Rwkv extends RecurrentModel {
     const channelGate = tf.sigmoid(project(mixed(channelInput, channelPrevious, block.channelMixReceptance), block.channelReceptanceKernel)); // [batch, len, d]
     const output = tf.add(afterTime, tf.mul(channelGate, channelValues)) as tf.Tensor3D;
 
-    // New state: the last token's shift inputs and the WKV state.
+    // New state: the last token's shift inputs and the WKV state, unless the parallel form ran.
+    if (wkv.state === null) {
+      return { output, state: null };
+    }
     const lastRow = (tensor: tf.Tensor3D): tf.Tensor2D => tf.reshape(tf.slice(tensor, [0, len - 1, 0], [batch, 1, d]), [batch, d]);
     const nextState = tf.concat([lastRow(timeInput), lastRow(channelInput), ...wkv.state], 1) as tf.Tensor2D; // [batch, 5d]
     return { output, state: nextState };
@@ -217,46 +228,6 @@ export class Rwkv extends RecurrentModel {
     const [batch, len, d] = x.shape;
     const flat = tf.reshape(x, [batch * len, d]) as tf.Tensor2D;
     return tf.reshape(layerNorm(flat, scale as tf.Tensor1D, shift as tf.Tensor1D, NORM_EPSILON), [batch, len, d]);
-  }
-
-  /**
-   * Runs the WKV recurrence in its numerically stable form over `len` steps.
-   *
-   * @param state - a, b and p, `[batch, d]` each.
-   * @returns wkv of every step `[batch, len, d]` and a, b and p after the last step.
-   */
-  private wkv(block: RwkvBlockWeights, keys: tf.Tensor3D, values: tf.Tensor3D, mask: tf.Tensor3D, state: tf.Tensor2D[]): { output: tf.Tensor3D; state: tf.Tensor2D[] } {
-    const [batch, len, d] = keys.shape;
-    const decay = tf.exp(block.timeDecay); // w, [d]
-    let [numerator, denominator, exponent] = state; // a, b, p, [batch, d] each
-    const outputs: tf.Tensor3D[] = [];
-    for (let t = 0; t < len; t++) {
-      const key = tf.reshape(tf.slice(keys, [0, t, 0], [batch, 1, d]), [batch, d]); // [batch, d]
-      const value = tf.reshape(tf.slice(values, [0, t, 0], [batch, 1, d]), [batch, d]); // [batch, d]
-      const keep = tf.reshape(tf.slice(mask, [0, t, 0], [batch, 1, 1]), [batch, 1]); // [batch, 1]
-      const skip = tf.sub(1, keep);
-
-      // Output: the past sums plus the current token with bonus u, both scaled by e^{-q}.
-      const current = tf.add(block.timeFirst, key); // u + k_t
-      const outMax = tf.maximum(exponent, current);
-      const pastScale = tf.exp(tf.sub(exponent, outMax));
-      const currentScale = tf.exp(tf.sub(current, outMax));
-      const wkv = tf.div(tf.add(tf.mul(pastScale, numerator), tf.mul(currentScale, value)), tf.add(tf.mul(pastScale, denominator), currentScale)); // [batch, d]
-      outputs.push(tf.reshape(wkv, [batch, 1, d]) as tf.Tensor3D);
-
-      // State update: decay the past by e^{-w}, add e^{k_t} v_t; a padded step keeps the state.
-      const decayed = tf.sub(exponent, decay); // p − w
-      const nextMax = tf.maximum(decayed, key);
-      const decayScale = tf.exp(tf.sub(decayed, nextMax));
-      const keyScale = tf.exp(tf.sub(key, nextMax));
-      const nextNumerator = tf.add(tf.mul(decayScale, numerator), tf.mul(keyScale, value));
-      const nextDenominator = tf.add(tf.mul(decayScale, denominator), keyScale);
-      numerator = tf.add(tf.mul(keep, nextNumerator), tf.mul(skip, numerator)) as tf.Tensor2D;
-      denominator = tf.add(tf.mul(keep, nextDenominator), tf.mul(skip, denominator)) as tf.Tensor2D;
-      exponent = tf.add(tf.mul(keep, nextMax), tf.mul(skip, exponent)) as tf.Tensor2D;
-    }
-    const output = outputs.length === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor3D);
-    return { output, state: [numerator, denominator, exponent] };
   }
 }
 
