@@ -3,7 +3,9 @@
 // Usage: MALLOC_DATA_DIR=/path/to/data npx tsx --tsconfig bench/tsconfig.json bench/ml1m.ts \
 //          [--epochs 20] [--lr 1e-3] [--max-length 200] [--batch 32] [--dropout 0.2] \
 //          [--negatives 128] [--temperature 0.05] [--eval-every 5] [--backend wasm] [--seed 1] \
-//          [--loss sampled-softmax] [--l2 1] [--model sasrec]
+//          [--loss sampled-softmax] [--l2 1] [--model sasrec] [--workers 1]
+//
+// `--workers N` trains with N replicas in N threads (`TrainOptions.workers`).
 //
 // `--model hstu` trains HSTU without timestamps (sequences.txt has none), so its time bias is constant.
 //
@@ -30,10 +32,11 @@ interface Args {
   loss: string;
   l2: number;
   model: string;
+  workers: number;
 }
 
 function parseArgs(): Args {
-  const args: Args = { epochs: 20, lr: 1e-3, maxLength: 200, batch: 32, dropout: 0.2, negatives: 128, temperature: 0.05, evalEvery: 5, backend: 'wasm', seed: 1, loss: 'sampled-softmax', l2: 1, model: 'sasrec' };
+  const args: Args = { epochs: 20, lr: 1e-3, maxLength: 200, batch: 32, dropout: 0.2, negatives: 128, temperature: 0.05, evalEvery: 5, backend: 'wasm', seed: 1, loss: 'sampled-softmax', l2: 1, model: 'sasrec', workers: 1 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Args;
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
     temperature: args.temperature,
     weightDecay: 0,
     seed: args.seed,
+    workers: args.workers,
     validate: (trained, epoch) => {
       // Epochs without an evaluation score -1, so they never count as the best epoch.
       if (epoch % args.evalEvery !== 0 && epoch !== args.epochs) {

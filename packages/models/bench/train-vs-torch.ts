@@ -1,14 +1,18 @@
 // Measures SASRec training throughput side by side with a PyTorch peer of the same
 // configuration (bench/torch_sasrec_step.py) on the same machine, and prints a Markdown table.
 //
-// Each round runs, one after the other: our step (`trainStep` on the wasm backend, through
-// bench/train-speed.ts, which is single-threaded because TensorFlow.js 4.22 disables wasm
-// threads under Node), PyTorch at 1 thread, then PyTorch at 2 threads. Alternating the sides
-// gives both a similar share of whatever else runs on the machine. The 1-minute load average is
-// recorded before each measurement.
+// Each round runs these one after the other:
+// - our step with 1 worker: `trainStep` on the wasm backend, through bench/train-speed.ts. It
+//   is single-threaded because TensorFlow.js 4.22 disables wasm threads under Node;
+// - our data-parallel step with 2..N workers, through bench/train-speed-parallel.ts: N
+//   replicas, the main thread and N − 1 worker threads, each with its own wasm backend;
+// - PyTorch at 1 thread, then PyTorch at 2 threads. Alternating the
+// sides gives all of them a similar share of whatever else runs on the machine. The load
+// averages are recorded before each measurement.
 //
 // Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-vs-torch.ts [--rounds 2] [--steps 5]
-//          [--batch 128] [--length 200] [--python /usr/bin/python3]
+//          [--batch 128] [--length 200] [--workers 2] [--python /usr/bin/python3]
+// --workers N measures ours with every worker count from 1 to N (default 2).
 // With MALLOC_DATA_DIR set, the ML-1M epoch size is counted from ml-1m/sequences.txt.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,6 +34,7 @@ const ML1M_EPOCH_POSITIONS = { truncated: 647_619, untruncated: 988_129 };
 interface Measurement {
   round: number;
   side: 'ours' | 'pytorch';
+  /** PyTorch's intra-op threads, or our workers (replicas of the model, one thread each). */
   threads: number;
   /** 1-, 5- and 15-minute load averages just before the measurement started. */
   load: number[];
@@ -43,6 +48,7 @@ interface Settings {
   steps: number;
   batch: number;
   length: number;
+  workers: number;
   python: string;
 }
 
@@ -55,17 +61,25 @@ function parseSettings(): Settings {
       steps: { type: 'string', default: '5' },
       batch: { type: 'string', default: '128' },
       length: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '2' },
       python: { type: 'string', default: '/usr/bin/python3' },
     },
   });
-  const positive = (name: 'rounds' | 'steps' | 'batch' | 'length'): number => {
+  const positive = (name: 'rounds' | 'steps' | 'batch' | 'length' | 'workers'): number => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < 1) {
       throw new RangeError(`train-vs-torch: --${name} must be an integer ≥ 1, received '${values[name]}'.`);
     }
     return value;
   };
-  return { rounds: positive('rounds'), steps: positive('steps'), batch: positive('batch'), length: positive('length'), python: values.python };
+  return {
+    rounds: positive('rounds'),
+    steps: positive('steps'),
+    batch: positive('batch'),
+    length: positive('length'),
+    workers: positive('workers'),
+    python: values.python,
+  };
 }
 
 /** Runs a command in the package folder and returns its standard output. Throws with the end of its error output when it fails. */
@@ -80,16 +94,20 @@ function run(command: string, args: string[]): string {
   return result.stdout;
 }
 
-/** Runs bench/train-speed.ts (the real `trainStep` on wasm) and reads its median step. */
-function measureOurs(settings: Settings, round: number): Measurement {
+/**
+ * Runs bench/train-speed.ts (the real `trainStep` on wasm) for 1 worker, or
+ * bench/train-speed-parallel.ts (the real data-parallel step) for more, and reads the median step.
+ */
+function measureOurs(settings: Settings, round: number, workers: number): Measurement {
   const load = loadavg();
-  const args = ['tsx', '--tsconfig', 'bench/tsconfig.json', 'bench/train-speed.ts', 'wasm', String(settings.batch), String(settings.length), String(settings.steps), 'sasrec'];
-  const output = run('npx', args);
+  const sizes = [String(settings.batch), String(settings.length), String(settings.steps)];
+  const script = workers === 1 ? ['bench/train-speed.ts', 'wasm', ...sizes, 'sasrec'] : ['bench/train-speed-parallel.ts', String(workers), ...sizes];
+  const output = run('npx', ['tsx', '--tsconfig', 'bench/tsconfig.json', ...script]);
   const match = /backend wasm,.*median step ([\d.]+) s .*?, (\d+) tokens\/s/.exec(output);
   if (match === null) {
     throw new Error(`train-vs-torch: no wasm median step in the output of train-speed.ts: '${output.trim()}'`);
   }
-  return { round, side: 'ours', threads: 1, load, medianStepSeconds: Number(match[1]), tokensPerSecond: Number(match[2]) };
+  return { round, side: 'ours', threads: workers, load, medianStepSeconds: Number(match[1]), tokensPerSecond: Number(match[2]) };
 }
 
 /** Runs bench/torch_sasrec_step.py at `threads` intra-op threads and reads its JSON line. */
@@ -153,14 +171,15 @@ async function main(): Promise<void> {
   // Alternate the sides so that both run under the same machine load.
   const measurements: Measurement[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const measure of [() => measureOurs(settings, round), () => measureTorch(settings, round, 1), () => measureTorch(settings, round, 2)]) {
+    const ours = Array.from({ length: settings.workers }, (_, index) => () => measureOurs(settings, round, index + 1));
+    for (const measure of [...ours, () => measureTorch(settings, round, 1), () => measureTorch(settings, round, 2)]) {
       const measurement = measure();
       measurements.push(measurement);
       process.stderr.write(`round ${round}: ${measurement.side} at ${measurement.threads} thread(s), ${formatNumber(measurement.tokensPerSecond)} tokens/s, load ${measurement.load[0].toFixed(2)}\n`);
     }
   }
 
-  // One row per measurement; each PyTorch row is compared with our measurement of the same round.
+  // One row per measurement; each of our rows is compared with PyTorch's rows of the same round.
   const lines: string[] = [];
   lines.push(`SASRec training step, batch ${settings.batch} × length ${settings.length}, d = 50, median of ${settings.steps} steps after 2 warm-up steps.`);
   lines.push(
@@ -168,28 +187,37 @@ async function main(): Promise<void> {
       `${formatNumber(epoch.untruncated)} with every position before the test item and no cut to 200 inputs.`,
   );
   lines.push('');
-  lines.push(`| round | side | threads | load avg 1/5/15 min before | median step | tokens/s | s per ML-1M epoch (${formatNumber(epoch.truncated)} / ${formatNumber(epoch.untruncated)} positions) | ours / this | ratio to 20,000 tokens/s |`);
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push(
+    `| round | side | workers / threads | load avg 1/5/15 min before | median step | tokens/s | s per ML-1M epoch (${formatNumber(epoch.truncated)} / ${formatNumber(epoch.untruncated)} positions) | ` +
+      'ours / PyTorch 1 thread | ours / PyTorch 2 threads | ratio to 20,000 tokens/s |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const entry of measurements) {
-    const ours = measurements.find((other) => other.round === entry.round && other.side === 'ours');
-    const versus = entry.side === 'pytorch' && ours !== undefined ? (ours.tokensPerSecond / entry.tokensPerSecond).toFixed(2) : '—';
+    const versus = (threads: number): string => {
+      const torch = measurements.find((other) => other.round === entry.round && other.side === 'pytorch' && other.threads === threads);
+      return entry.side === 'ours' && torch !== undefined ? (entry.tokensPerSecond / torch.tokensPerSecond).toFixed(2) : '—';
+    };
     const label = entry.side === 'ours' ? 'ours (TensorFlow.js wasm)' : 'PyTorch';
     lines.push(
       `| ${entry.round} | ${label} | ${entry.threads} | ${entry.load.map((value) => value.toFixed(2)).join(' / ')} | ${entry.medianStepSeconds.toFixed(3)} s | ` +
-        `${formatNumber(entry.tokensPerSecond)} | ${epochSeconds(entry.tokensPerSecond)} | ${versus} | ${(entry.tokensPerSecond / TARGET_TOKENS_PER_SECOND).toFixed(2)} |`,
+        `${formatNumber(entry.tokensPerSecond)} | ${epochSeconds(entry.tokensPerSecond)} | ${versus(1)} | ${versus(2)} | ${(entry.tokensPerSecond / TARGET_TOKENS_PER_SECOND).toFixed(2)} |`,
     );
   }
 
   // Medians over the rounds.
-  const ours = median(measurements.filter((entry) => entry.side === 'ours').map((entry) => entry.tokensPerSecond));
-  const torch1 = median(measurements.filter((entry) => entry.side === 'pytorch' && entry.threads === 1).map((entry) => entry.tokensPerSecond));
-  const torch2 = median(measurements.filter((entry) => entry.side === 'pytorch' && entry.threads === 2).map((entry) => entry.tokensPerSecond));
+  const medianOf = (side: Measurement['side'], threads: number): number =>
+    median(measurements.filter((entry) => entry.side === side && entry.threads === threads).map((entry) => entry.tokensPerSecond));
+  const torch1 = medianOf('pytorch', 1);
+  const torch2 = medianOf('pytorch', 2);
   lines.push('');
-  lines.push(
-    `Medians over ${settings.rounds} round(s): ours ${formatNumber(ours)} tokens/s (${epochSeconds(ours)} s per epoch), ` +
-      `PyTorch 1 thread ${formatNumber(torch1)}, PyTorch 2 threads ${formatNumber(torch2)}; ours / PyTorch 1 thread ${(ours / torch1).toFixed(2)}, ` +
-      `ours / PyTorch 2 threads ${(ours / torch2).toFixed(2)}, ours / 20,000 target ${(ours / TARGET_TOKENS_PER_SECOND).toFixed(2)}.`,
-  );
+  lines.push(`Medians over ${settings.rounds} round(s): PyTorch 1 thread ${formatNumber(torch1)} tokens/s, PyTorch 2 threads ${formatNumber(torch2)} tokens/s.`);
+  for (let workers = 1; workers <= settings.workers; workers++) {
+    const ours = medianOf('ours', workers);
+    lines.push(
+      `Ours with ${workers} worker(s): ${formatNumber(ours)} tokens/s (${epochSeconds(ours)} s per epoch); ours / PyTorch 1 thread ${(ours / torch1).toFixed(2)}, ` +
+        `ours / PyTorch 2 threads ${(ours / torch2).toFixed(2)}, ours / 20,000 target ${(ours / TARGET_TOKENS_PER_SECOND).toFixed(2)}.`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -92,6 +92,7 @@ async function bench(args: string[], stdout: (text: string) => void, logger: Log
       seed: { type: 'string' },
       seeds: { type: 'string' },
       epochs: { type: 'string' },
+      'train-workers': { type: 'string' },
       users: { type: 'string' },
       'no-report': { type: 'boolean' },
       shard: { type: 'string' },
@@ -116,6 +117,7 @@ async function bench(args: string[], stdout: (text: string) => void, logger: Log
   if (values.seed !== undefined) cli.seeds = [parseInteger('--seed', values.seed)];
   if (values.seeds !== undefined) cli.seeds = splitList(values.seeds).map((text) => parseInteger('--seeds', text));
   if (values.epochs !== undefined) training.epochs = parseInteger('--epochs', values.epochs);
+  if (values['train-workers'] !== undefined) training.workers = parseInteger('--train-workers', values['train-workers']);
   if (values.users !== undefined) evaluation.maxUsers = parseInteger('--users', values.users);
   if (values['no-report'] === true) cli.report = false;
   if (Object.keys(training).length > 0) cli.training = training;

@@ -48,6 +48,12 @@ describe('validateConfigInput', () => {
     expect(run).toThrow(/training\.epochs: must be >= 1/);
     expect(run).toThrow(/backend: must be equal to one of the allowed values \(auto, tensorflow, wasm, cpu\)/);
   });
+
+  it('accepts training workers of at least 1', () => {
+    expect(resolveConfig(null, validateConfigInput({ training: { workers: 2 } }, 'test input')).training.workers).toBe(2);
+    expect(() => validateConfigInput({ training: { workers: 0 } }, 'test input')).toThrow(/training\.workers: must be >= 1/);
+    expect(DEFAULT_CONFIG.training.workers).toBeUndefined();
+  });
 });
 
 describe('config key hints', () => {

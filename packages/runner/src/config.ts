@@ -26,11 +26,11 @@ export interface ModelSettings {
   kvHeads?: number;
   /** Width of the MLA latent cached per token and layer; unset means no latent. */
   kvLatentSize?: number;
-  /** Activation Beacon memory of SASRec: chunks of `chunkSize` items condensed into `beaconsPerChunk` learned tokens; unset means none. */
+  /** Activation Beacon memory of SASRec and HSTU: chunks of `chunkSize` items condensed into `beaconsPerChunk` learned tokens; unset means none. */
   beacon?: { chunkSize: number; beaconsPerChunk: number };
-  /** Causal Linformer projection of SASRec: blocks of `blockSize` tokens projected to `projectedRows` rows; unset means none. */
+  /** Causal Linformer projection of SASRec and HSTU: blocks of `blockSize` tokens projected to `projectedRows` rows; unset means none. */
   linformer?: { blockSize: number; projectedRows: number };
-  /** Reformer-style LSH attention of SASRec: `buckets` hash buckets per layer and head, rotations drawn from `seed`; unset means full attention. */
+  /** Reformer-style LSH attention of SASRec and HSTU: `buckets` hash buckets per layer and head, rotations drawn from `seed`; unset means full attention. */
   lsh?: { buckets: number; seed?: number };
 }
 
@@ -45,6 +45,12 @@ export interface TrainingSettings {
   weightDecay: number;
   patience: number | null;
   validationUsers: number | null;
+  /**
+   * Replicas of the model that train in parallel, each in its own thread (see `TrainOptions.workers`
+   * of `@malloc/models`); unset means 1. Left out of the defaults so that configuration hashes
+   * stay unchanged.
+   */
+  workers?: number;
 }
 
 /** Evaluation settings; config-schema.json documents each key and its default. */
@@ -94,6 +100,9 @@ export interface SyntheticSettings {
   interestPhase?: number;
   finalReturns?: number;
   returnStart?: 'resume' | 'popular';
+  returnGap?: number;
+  returnPeriod?: number;
+  returnCue?: number;
 }
 
 /** A fully resolved run configuration, saved beside the results of every run. */
@@ -187,6 +196,7 @@ const CLI_OPTION_KEYS: Readonly<Record<string, string>> = {
   'data-dir': 'dataDir',
   users: 'evaluation.maxUsers',
   epochs: 'training.epochs',
+  'train-workers': 'training.workers',
   'no-report': 'report',
 };
 

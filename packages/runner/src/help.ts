@@ -46,6 +46,8 @@ Options:
   --seed N             one training seed (default: ${defaults.seeds.join(',')})
   --seeds LIST         several training seeds, comma-separated
   --epochs N           maximum training epochs (default: preset's; quick: 12)
+  --train-workers N    train with N replicas in N threads, each on a share of every batch
+                       (wasm or cpu backend; default: 1)
   --users N            evaluate a fixed seeded sample of N test users (default: all)
   --no-report          do not build the site into <out>/site
   --shard I/N          run only shard I (0-based) of N: the (model, seed) groups numbered g with

@@ -144,6 +144,7 @@ export async function obtainTrainedModel(
       weightDecay: training.weightDecay,
       seed,
       patience: training.patience ?? undefined,
+      workers: training.workers,
       checkpointDir: join(folder, 'train'),
       logger,
       validate: (candidate) => (ctr === null ? validationNdcg(candidate, dataset, split, validationUsers) : ctrValidationAuc(candidate, dataset, ctr.labels.labels, ctr.split.validation, validationUsers)),

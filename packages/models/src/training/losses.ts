@@ -24,6 +24,13 @@ export interface LossInputs {
   /** Number of negatives of sampled softmax, shared by all positions of the batch. */
   negatives: number;
   random: SeededRandom;
+  /**
+   * Negatives drawn beforehand, used instead of drawing them from `random`: `[negatives]` for
+   * `sampled-softmax`, one per position `[tokens]` for `bce`. Data-parallel training draws
+   * them once per batch and passes each shard its part, so every shard uses the negatives of
+   * the whole batch.
+   */
+  negativeIds?: Int32Array;
 }
 
 /**
@@ -54,10 +61,8 @@ export function computeLoss(model: TrainableModel, loss: LossName, inputs: LossI
 
   if (loss === 'bce') {
     // One negative per position, redrawn while it equals the target.
-    const negativeIds = new Int32Array(tokens); // [tokens]
-    for (let i = 0; i < tokens; i++) {
-      negativeIds[i] = drawOtherThan(inputs.targets[i], inputs.itemCount, inputs.random);
-    }
+    const negativeIds = inputs.negativeIds ?? drawPositionNegatives(inputs.targets, inputs.itemCount, inputs.random); // [tokens]
+    checkNegativeCount(loss, negativeIds, tokens);
     const negatives = model.outputEmbeddings(tf.tensor1d(negativeIds, 'int32')); // [tokens, d]
     const negativeLogits = tf.mul(tf.sum(tf.mul(inputs.hidden, negatives), -1), scale);
     return tf.mean(tf.add(tf.softplus(tf.neg(positiveLogits)), tf.softplus(negativeLogits)));
@@ -72,10 +77,8 @@ export function computeLoss(model: TrainableModel, loss: LossName, inputs: LossI
 
   // Sampled softmax with negatives shared across the batch.
   const count = inputs.negatives;
-  const negativeIds = new Int32Array(count); // [negatives]
-  for (let i = 0; i < count; i++) {
-    negativeIds[i] = 1 + inputs.random.nextInt(inputs.itemCount);
-  }
+  const negativeIds = inputs.negativeIds ?? drawSharedNegatives(count, inputs.itemCount, inputs.random); // [negatives]
+  checkNegativeCount(loss, negativeIds, count);
   const collisions = new Float32Array(tokens * count); // [tokens, negatives]
   for (let i = 0; i < tokens; i++) {
     for (let j = 0; j < count; j++) {
@@ -88,6 +91,42 @@ export function computeLoss(model: TrainableModel, loss: LossName, inputs: LossI
   const negativeLogits = tf.add(tf.mul(matMul2d(inputs.hidden, tf.transpose(negatives)), scale), tf.tensor2d(collisions, [tokens, count])); // [tokens, negatives]
   const logits = tf.concat([tf.reshape(positiveLogits, [tokens, 1]), negativeLogits], 1) as tf.Tensor2D; // [tokens, 1 + negatives]
   return tf.mean(tf.sub(logSumExp(logits), positiveLogits));
+}
+
+/**
+ * Draws the negatives of `sampled-softmax`: `count` ids uniform in 1..itemCount, with
+ * replacement, shared by every position of a batch.
+ *
+ * @returns `[count]`.
+ */
+export function drawSharedNegatives(count: number, itemCount: number, random: SeededRandom): Int32Array {
+  const negativeIds = new Int32Array(count); // [count]
+  for (let i = 0; i < count; i++) {
+    negativeIds[i] = 1 + random.nextInt(itemCount);
+  }
+  return negativeIds;
+}
+
+/**
+ * Draws the negatives of `bce`: for each target, one id uniform in 1..itemCount that differs
+ * from it, in the order of `targets`.
+ *
+ * @param targets - `[tokens]`.
+ * @returns `[tokens]`.
+ */
+export function drawPositionNegatives(targets: Int32Array, itemCount: number, random: SeededRandom): Int32Array {
+  const negativeIds = new Int32Array(targets.length); // [tokens]
+  for (let i = 0; i < targets.length; i++) {
+    negativeIds[i] = drawOtherThan(targets[i], itemCount, random);
+  }
+  return negativeIds;
+}
+
+/** Throws when negatives drawn beforehand do not have the length that the loss reads. */
+function checkNegativeCount(loss: LossName, negativeIds: Int32Array, expected: number): void {
+  if (negativeIds.length !== expected) {
+    throw new RangeError(invalidArgument('computeLoss', 'inputs.negativeIds', `${expected} ids for the '${loss}' loss`, `${negativeIds.length}`));
+  }
 }
 
 /** Uniform id in 1..itemCount other than `excluded` (any id when the catalogue has one item). */

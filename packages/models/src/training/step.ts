@@ -17,9 +17,16 @@ export interface StepSettings {
  * Only positions with a target enter the loss, so padding (on either side) never reaches a
  * log or a division.
  *
+ * @param negativeIds - negatives drawn beforehand (see `LossInputs.negativeIds`); drawn from `random` when unset.
  * @returns the loss (scalar) and one gradient per variable in `model.variables` order; the caller disposes them.
  */
-export function lossAndGradients(model: TrainableModel, batch: TrainingBatch, settings: StepSettings, random: SeededRandom): { loss: tf.Scalar; gradients: tf.Tensor[] } {
+export function lossAndGradients(
+  model: TrainableModel,
+  batch: TrainingBatch,
+  settings: StepSettings,
+  random: SeededRandom,
+  negativeIds?: Int32Array,
+): { loss: tf.Scalar; gradients: tf.Tensor[] } {
   const variables = model.variables.map((entry) => entry.variable);
   const targets = new Int32Array(batch.rows.length); // [tokens]
   for (let i = 0; i < targets.length; i++) {
@@ -35,6 +42,7 @@ export function lossAndGradients(model: TrainableModel, batch: TrainingBatch, se
       temperature: settings.temperature,
       negatives: settings.negatives,
       random,
+      negativeIds,
     });
   }, variables);
   // A variable that the loss does not read (the click head under a next-item loss) gets a zero gradient.

@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { loadTrainingState, saveCheckpoint, saveTrainingState, type TrainingState } from '../checkpoint/checkpoint';
-import { earlyStopped, epochFinished, invalidArgument, nonFiniteLoss, trainingResumed } from '../messages';
+import { earlyStopped, epochFinished, invalidArgument, nonFiniteLoss, trainingResumed, workersExceedCores } from '../messages';
+import type { BackendName } from '../backend/backend';
 import { isTrainableModel, type SequentialModel, type TrainableModel } from '../model/types';
 import { deriveSeed, SeededRandom } from '../random';
 import { buildCtrBatch, ctrTrainableUsers, ctrTrainStep, validateCtrTraining } from '../ctr/training';
@@ -11,6 +13,8 @@ import { fingerprintTrainingData } from './fingerprint';
 import type { LossName } from './losses';
 import { AdamW } from './optimizer';
 import { trainStep } from './step';
+import { ReplicaPool } from '../parallel/pool';
+import { runParallelEpoch } from '../parallel/parallel-step';
 
 /** Progress of a training run, reported after every step. */
 export interface TrainProgress {
@@ -76,6 +80,18 @@ export interface TrainOptions {
    * @minimum 1
    */
   bucketBatches?: number;
+  /**
+   * Replicas of the model that train in parallel, each on a share of every batch. 1 runs
+   * the single-threaded step. N > 1 starts N − 1 worker threads (`node:worker_threads`),
+   * each with its own TensorFlow.js backend, and the main thread is the first replica. Each
+   * batch is split by rows, each replica computes its shard's loss and gradients, and the
+   * main thread sums them, applies AdamW and shares the new weights. Without dropout a step
+   * equals the single-process step up to float rounding. With dropout, each shard draws its
+   * own masks, so a run is repeatable for a given seed and number of workers only. Runs on
+   * the wasm and cpu backends. Default value: 1
+   * @minimum 1
+   */
+  workers?: number;
   logger?: Logger;
   onProgress?: (progress: TrainProgress) => void;
 }
@@ -112,7 +128,9 @@ export interface TrainResult {
  * `patience` epochs without improvement. With `checkpointDir`, the model, the optimizer
  * state and the epoch records are saved atomically after every epoch. A later call with the
  * same directory, model configuration, options and data continues after the last saved
- * epoch and ends with the same weights as an uninterrupted run.
+ * epoch and ends with the same weights as an uninterrupted run. With `workers` > 1 the
+ * batches are computed by several threads (see {@link TrainOptions.workers}), and every
+ * thread is terminated before this function returns or throws.
  *
  * @param model - a model created by this package (SASRec or HSTU).
  * @param data - users' sequences; ids must be in 1..model.config.itemCount.
@@ -145,6 +163,7 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
 
   let state: TrainingState = { epochs: [], bestEpoch: 0, bestValidation: null, sinceImprovement: 0 };
   let bestWeights: Float32Array[] | null = null;
+  let pool: ReplicaPool | null = null;
   try {
     // Resume from a checkpoint when one exists.
     if (options.checkpointDir !== undefined) {
@@ -156,6 +175,15 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
       }
     }
 
+    // Start the worker threads of data-parallel training, with the (possibly resumed) weights.
+    const workers = options.workers ?? 1;
+    if (workers > 1 && state.epochs.length < options.epochs) {
+      if (workers > availableParallelism()) {
+        logger.warn(workersExceedCores(workers, availableParallelism()));
+      }
+      pool = await ReplicaPool.start(model, { threads: workers - 1, backend: tf.getBackend() as BackendName });
+    }
+
     for (let epoch = state.epochs.length + 1; epoch <= options.epochs; epoch++) {
       // Stop early when validation has not improved for `patience` epochs.
       if (options.patience !== undefined && state.sinceImprovement >= options.patience) {
@@ -164,7 +192,7 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
       }
 
       // One pass over the users.
-      const record = runEpoch(model, optimizer, data, users, maxLength, settings, options, epoch);
+      const record = pool === null ? runEpoch(model, optimizer, data, users, maxLength, settings, options, epoch) : await runParallelEpoch(model, optimizer, pool, data, users, settings, options, epoch);
 
       // Validate and keep the best weights.
       if (options.validate !== undefined) {
@@ -198,6 +226,7 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
     }
   } finally {
     optimizer.dispose();
+    await pool?.close();
   }
   return { epochs: state.epochs, bestEpoch: state.bestEpoch, bestValidation: state.bestValidation, seconds: (performance.now() - started) / 1000 };
 }
@@ -245,6 +274,8 @@ function resumeKey(options: TrainOptions): Record<string, unknown> {
     weightDecay: options.weightDecay,
     seed: options.seed,
     bucketBatches: options.bucketBatches ?? 16,
+    // Present only above 1, so that checkpoints written before the option existed still match.
+    ...((options.workers ?? 1) > 1 ? { workers: options.workers } : {}),
   };
 }
 
@@ -289,6 +320,13 @@ function validateOptions(options: TrainOptions): void {
   }
   if (options.bucketBatches !== undefined) {
     integer('bucketBatches', 1);
+  }
+  if (options.workers !== undefined) {
+    integer('workers', 1);
+    const backend = tf.getBackend();
+    if (options.workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
+      throw new RangeError(invalidArgument('trainModel', 'options.workers', `1 on the ${backend} backend (worker threads run on the wasm and cpu backends)`, String(options.workers)));
+    }
   }
 }
 
