@@ -16,6 +16,7 @@ export { trainModel, type EpochRecord, type TrainOptions, type TrainProgress, ty
 export { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint/checkpoint';
 export { headVariantOf, kvHeadsOf, type HeadVariantFields } from './variants/head-sharing';
 export { variantCacheBytes, type VariantCacheBytesOptions } from './variants/cache-bytes';
+export { cachedChunkRows, lshBucketPairs, variantRequestMacs, type AttentionKind, type VariantMacsConfig, type VariantMacTerm, type VariantRequest, type VariantRequestMacs } from './variants/variant-macs';
 export type { BeaconConfig } from './sequence/beacon';
 export type { LinformerConfig } from './sequence/linformer';
 export type { LshConfig } from './sequence/lsh';

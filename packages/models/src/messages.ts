@@ -92,3 +92,13 @@ export function missingCheckpoint(file: string): string {
 export function missingCtrHead(where: string): string {
   return `${where}: the model has no click head; create it with config.ctrHead = true (and train it with the 'ctr-bce' loss) to score impressions.`;
 }
+
+/** Builds the error of a data-parallel training worker that failed; `reason` is the worker's own message. */
+export function trainingWorkerFailed(replica: number, reason: string): string {
+  return `trainModel: training worker ${replica} failed: ${reason}`;
+}
+
+/** Builds the warning for more training replicas than CPU cores. */
+export function workersExceedCores(workers: number, cores: number): string {
+  return `trainModel: workers = ${workers} exceeds the ${cores} CPU core(s) available to this process, so replicas share cores and steps may be slower than with ${cores} worker(s).`;
+}

@@ -29,10 +29,39 @@ describe('complexity curves', () => {
     expect(() => writeComplexityCurves(out, [curve('ml-1m', 'sasrec', 1)])).toThrow(/Invalid .*complexity\.json/);
   });
 
-  it('skip models without an analytical model', () => {
-    const config = resolveConfig(null, { preset: 'smoke', models: ['sasrec'], model: { kvLatentSize: 8 } as never });
+  it('of a variant give full and recompute under its label', () => {
+    const config = resolveConfig(null, { preset: 'smoke', models: ['sasrec', 'gru4rec'], model: { kvLatentSize: 8 } as never });
+    const curves = complexityCurves(config, 'synthetic', 100, false);
 
-    expect(complexityCurves(config, 'synthetic', 100, false)).toEqual([]);
-    expect(complexityCurves({ ...config, model: { ...config.model, kvLatentSize: undefined } }, 'synthetic', 100, false).length).toBeGreaterThan(0);
+    expect(curves.map((entry) => [entry.model, entry.strategy, entry.measure])).toEqual([
+      ['sasrec-mla8', 'full', 'bytes per user (analytical)'],
+      ['sasrec-mla8', 'full', 'MACs per request (analytical)'],
+      ['sasrec-mla8', 'recompute', 'MACs per request (analytical)'],
+    ]);
+
+    // d 16, 2 layers, 1 head, r 8, 100 items, one cached token. Bytes: 2 layers · 8 · 4.
+    // Cached request per layer: Q 256 + latent 128 + O 256, up projection 3 · 8 · 32,
+    // scores and values 2 pairs · 32, FFN 512; plus scoring 1,600.
+    expect(curves[0].points[0]).toEqual({ historyLength: 1, value: 64 });
+    expect(curves[1].points[0].value).toBe(2 * (640 + 768 + 64 + 512) + 1600);
+    // Recompute of 2 tokens per layer: 2 · 640, up projection 2 · 8 · 32, 3 pairs · 32, FFN 2 · 512.
+    expect(curves[2].points[0].value).toBe(2 * (1280 + 512 + 96 + 1024) + 1600);
+  });
+
+  it('of a GQA run carry its row label', () => {
+    const config = resolveConfig(null, { preset: 'smoke', models: ['sasrec'], model: { heads: 2, kvHeads: 1 } as never });
+    const labels = new Set(complexityCurves(config, 'synthetic', 100, false).map((entry) => entry.model));
+
+    expect([...labels]).toEqual(['sasrec-mqa']);
+  });
+
+  it('of a beacon model follow the condensed rows', () => {
+    const config = resolveConfig(null, { preset: 'smoke', models: ['sasrec'], model: { beacon: { chunkSize: 8, beaconsPerChunk: 2 } } as never });
+    const bytes = complexityCurves(config, 'synthetic', 100, false)[0];
+
+    // 16 items are 2 condensed chunks of 2 rows. Positions 6, 7, 14 and 15 have gaps, so the
+    // cache stores int32 positions too: 2 layers · 4 rows · ((16 + 16) · 4 + 4) bytes.
+    expect(bytes.model).toBe('sasrec-beacon8x2');
+    expect(bytes.points.find((point) => point.historyLength === 16)?.value).toBe(2 * 4 * (32 * 4 + 4));
   });
 });

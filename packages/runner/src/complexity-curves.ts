@@ -1,7 +1,9 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { complexityCurve, type AttentionModelConfig, type CacheMethod } from '@malloc/metrics';
+import { complexityCurve, DEFAULT_CURVE_LENGTHS, type AttentionModelConfig, type CacheMethod } from '@malloc/metrics';
+import { resolveHstuConfig, resolveSasRecConfig, sequenceCacheBytes, sequenceKeptTokens, variantRequestMacs, type ModelConfig, type VariantMacsConfig } from '@malloc/models';
 import type { RunConfig } from './config';
+import { modelRowLabel } from './model-variants';
 
 /** Name of the analytical complexity curves that `malloc bench` writes beside results.jsonl. */
 export const COMPLEXITY_FILE = 'complexity.json';
@@ -24,12 +26,13 @@ export interface ComplexityCurveRecord {
  * They are the bytes per user and MACs per request of the float32 `full` cache and the MACs of
  * `recompute`. For each compression ratio of the run they add the bytes and MACs of a cache
  * that keeps max(1, ⌊len · (1 − r)⌋) tokens with their positions, as score-based pruning does.
- * Only plain SASRec and HSTU have an analytical model, so variants and other models get none.
+ * A variant (MLA, beacon, Linformer, LSH) gets the `full` and `recompute` curves of
+ * {@link variantCurves}. GRU4Rec and RWKV get none.
  */
 export function complexityCurves(config: RunConfig, datasetName: string, itemCount: number, hasTimestamps: boolean): ComplexityCurveRecord[] {
   const settings = config.model;
   if (settings.kvLatentSize !== undefined || settings.beacon !== undefined || settings.linformer !== undefined || settings.lsh !== undefined) {
-    return [];
+    return variantCurves(config, datasetName, itemCount, hasTimestamps);
   }
   const records: ComplexityCurveRecord[] = [];
   for (const model of config.models) {
@@ -40,7 +43,8 @@ export function complexityCurves(config: RunConfig, datasetName: string, itemCou
     const timestamps = model === 'hstu' && hasTimestamps;
     const curve = (strategy: string, family: string, setting: string, method: CacheMethod): void => {
       const points = complexityCurve({ model, config: dimensions, method: { ...method, timestamps } });
-      const base = { dataset: datasetName, model, task: config.task, family, strategy, setting };
+      // Curves carry the row label, so that a GQA or MQA run never replaces the base model's curves.
+      const base = { dataset: datasetName, model: modelRowLabel(model, settings), task: config.task, family, strategy, setting };
       if (strategy === 'recompute') {
         records.push({ ...base, measure: 'MACs per request (analytical)', unit: 'MACs', points: points.map((point) => ({ historyLength: point.length, value: point.macsWithoutCache })) });
         return;
@@ -57,6 +61,42 @@ export function complexityCurves(config: RunConfig, datasetName: string, itemCou
         curve('token pruning', 'token-pruning', `compressionRatio=${ratio}`, { ratio });
       }
     }
+  }
+  return records;
+}
+
+/**
+ * Computes the analytical curves of a variant model (MLA, beacon, Linformer or LSH) against
+ * history length (1 to 16,384). They are the bytes per user and MACs per request of the
+ * uncompressed cache and the MACs of `recompute`, from `sequenceCacheBytes` and
+ * `variantRequestMacs` of `@malloc/models` with the expected LSH bucket sizes. A beacon or
+ * Linformer cache stores `sequenceKeptTokens` rows. Pruned caches get no curve, because pruning
+ * a condensed cache changes which rows the next chunk condenses.
+ */
+export function variantCurves(config: RunConfig, datasetName: string, itemCount: number, hasTimestamps: boolean): ComplexityCurveRecord[] {
+  const records: ComplexityCurveRecord[] = [];
+  for (const model of config.models) {
+    if (model !== 'sasrec' && model !== 'hstu') {
+      continue;
+    }
+
+    // The model's configuration as training builds it: HSTU heads have width hiddenSize / heads.
+    const headWidth = config.model.hiddenSize / config.model.heads;
+    const modelConfig: ModelConfig =
+      model === 'sasrec' ? resolveSasRecConfig({ itemCount, ...config.model }) : resolveHstuConfig({ itemCount, ...config.model, queryKeySize: headWidth, valueSize: headWidth });
+    const timestamps = model === 'hstu' && hasTimestamps;
+    const points = DEFAULT_CURVE_LENGTHS.map((length) => {
+      const cachedRows = sequenceKeptTokens(modelConfig, length);
+      const macs = variantRequestMacs(model, modelConfig as VariantMacsConfig, { seenTokens: length, cachedRows, requestLength: 1 });
+      return { length, bytes: sequenceCacheBytes(modelConfig, length, { timestamps }), withCache: macs.withCache, withoutCache: macs.withoutCache };
+    });
+
+    // The uncompressed cache, then the cacheless reference, under the variant's row label so
+    // that they never replace the base model's curves.
+    const base = { dataset: datasetName, model: modelRowLabel(model, config.model), task: config.task, family: 'reference', setting: '' };
+    records.push({ ...base, strategy: 'full', measure: 'bytes per user (analytical)', unit: 'bytes', points: points.map((point) => ({ historyLength: point.length, value: point.bytes })) });
+    records.push({ ...base, strategy: 'full', measure: 'MACs per request (analytical)', unit: 'MACs', points: points.map((point) => ({ historyLength: point.length, value: point.withCache })) });
+    records.push({ ...base, strategy: 'recompute', measure: 'MACs per request (analytical)', unit: 'MACs', points: points.map((point) => ({ historyLength: point.length, value: point.withoutCache })) });
   }
   return records;
 }

@@ -12,7 +12,7 @@ import { createOnceLogger, type OnceLogger } from './once-logger';
 import { calibrateStrategies } from './calibration';
 import { DEFAULT_CALIBRATION_USERS, DEFAULT_CHUNK_SIZE, runStreamingCell } from './streaming-evaluation';
 import { DEFAULT_PREFILL_WINDOW, UserRequests } from './user-requests';
-import { macModelOf, retrievalRequestMacs } from './request-macs';
+import { macModelOf, measureRequest, retrievalRequestMacs, type MeasuredRequest } from './request-macs';
 
 /** Timings of one cell in milliseconds, one entry per evaluated user and phase. */
 export interface PhaseSamples {
@@ -152,6 +152,8 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
       try {
         const strategy = strategies[c];
         const tokensBefore = measurement.cachedTokens;
+        // NOTE: streaming cells measure nothing, so a variant's MACs there assume every row of the newest chunk cached and expected LSH bucket sizes.
+        let measured: MeasuredRequest = {};
         const scores =
           strategy !== null && settings.protocol === 'streaming'
             ? runStreamingCell({
@@ -167,7 +169,9 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
                 recordStats: options.recordStats,
                 logger: cellLoggers[c],
               })
-            : runCell(measurement, strategy, prefilled, prefillMs, model, capped, request, historyLength, timestamps, requestTimes, cellLoggers[c]);
+            : runCell(measurement, strategy, prefilled, prefillMs, model, capped, request, historyLength, timestamps, requestTimes, cellLoggers[c], (cache, grown) => {
+                measured = macModel === null ? {} : measureRequest(macModel, cache, grown, request.length);
+              });
         const rankStart = performance.now();
         const rank = rankOfTarget(scores, target, { exclude });
         measurement.samples.rank.push(performance.now() - rankStart);
@@ -180,7 +184,7 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
         if (macModel !== null) {
           // Per-user MACs, because recompute's cost grows with the square of the history.
           const cached = strategy === null ? null : measurement.cachedTokens - tokensBefore;
-          measurement.macsTotal = (measurement.macsTotal ?? 0) + retrievalRequestMacs(macModel, historyLength, request.length, cached);
+          measurement.macsTotal = (measurement.macsTotal ?? 0) + retrievalRequestMacs(macModel, historyLength, request.length, cached, measured);
         }
       } catch (error) {
         // The cell stops here; bench records the message in a failed row and logs it.
@@ -220,6 +224,7 @@ function runCell(
   timestamps: Float64Array | undefined,
   requestTimes: Float64Array | undefined,
   logger: Logger,
+  onAppended: (cache: KVCache, grown: KVCache) => void,
 ): Float32Array {
   const samples = measurement.samples;
 
@@ -247,6 +252,7 @@ function runCell(
   const appendStart = performance.now();
   const appended = model.append(compressed, request, { timestamps: requestTimes });
   samples.append.push(performance.now() - appendStart);
+  onAppended(compressed, appended.cache);
   const d = appended.hidden.length / request.length;
   const last = appended.hidden.subarray((request.length - 1) * d); // [d]
   const scoreStart = performance.now();

@@ -193,6 +193,11 @@ export function unequalHeadsForStreamingStats(layer: number, lengths: readonly n
   return `Streaming protocol: layer ${layer} of the compressed cache has heads of [${lengths.join(', ')}] tokens, but attention statistics need equal head lengths. Head-adaptive methods stream only with one KV head per layer; evaluate them with evaluation.protocol 'one-shot'.`;
 }
 
+/** Builds the error for a streaming cache row whose position the prefill statistics do not cover. */
+export function streamingStatsRowMissing(layer: number, position: number): string {
+  return `Streaming protocol: layer ${layer} of the compressed cache has a row at position ${position}, but the prefill of the history so far has no row there, so its attention statistics do not cover it. This is a bug in the model's cache bookkeeping; evaluate this model with evaluation.protocol 'one-shot'.`;
+}
+
 export function noCalibrationUsers(strategy: string): string {
   return `Cannot calibrate strategy '${strategy}': no training user has a history of at least one item. Use a dataset with longer sequences, or drop this strategy.`;
 }

@@ -67,7 +67,7 @@ export const RECURRENT_MODEL_METHODS: readonly MethodInfo[] = [
 export const RECURRENT_MODEL_METHOD_IDS: ReadonlySet<string> = new Set(RECURRENT_MODEL_METHODS.map((method) => method.id));
 
 /**
- * Taxonomy entries of the sequence-level and learned-token model variants of SASRec. Like the
+ * Taxonomy entries of the sequence-level and learned-token model variants of SASRec and HSTU. Like the
  * head-level variants, a run selects one with `model.beacon`, `model.linformer` or `model.lsh`, trains that
  * model and evaluates every strategy on its cache.
  */
@@ -79,7 +79,7 @@ export const SEQUENCE_VARIANT_METHODS: readonly MethodInfo[] = [
     family: 'learned-memory',
     needsTraining: true,
     reads: [],
-    paper: 'Zhang et al., 2024, arXiv 2401.03462. Model variant (SASRec): set model.beacon to { chunkSize, beaconsPerChunk }.',
+    paper: 'Zhang et al., 2024, arXiv 2401.03462. Model variant (SASRec, HSTU): set model.beacon to { chunkSize, beaconsPerChunk }.',
   },
   {
     id: 'linformer',
@@ -88,7 +88,7 @@ export const SEQUENCE_VARIANT_METHODS: readonly MethodInfo[] = [
     family: 'length-projection',
     needsTraining: true,
     reads: [],
-    paper: 'Wang et al., 2020, arXiv 2006.04768, projected per block for causal caching. Model variant (SASRec): set model.linformer to { blockSize, projectedRows }.',
+    paper: 'Wang et al., 2020, arXiv 2006.04768, projected per block for causal caching. Model variant (SASRec, HSTU): set model.linformer to { blockSize, projectedRows }.',
   },
   {
     id: 'lsh',
@@ -97,7 +97,7 @@ export const SEQUENCE_VARIANT_METHODS: readonly MethodInfo[] = [
     family: 'lsh-bucketing',
     needsTraining: true,
     reads: [],
-    paper: 'Kitaev et al., ICLR 2020, arXiv 2001.04451. Model variant (SASRec): set model.lsh to { buckets, seed }.',
+    paper: 'Kitaev et al., ICLR 2020, arXiv 2001.04451. Model variant (SASRec, HSTU): set model.lsh to { buckets, seed }.',
   },
 ];
 
@@ -105,7 +105,7 @@ export const SEQUENCE_VARIANT_METHODS: readonly MethodInfo[] = [
 export const HEAD_VARIANT_IDS: ReadonlySet<string> = new Set([...HEAD_VARIANT_METHODS, ...SEQUENCE_VARIANT_METHODS].map((method) => method.id));
 
 /** Models that implement the sequence-level variants `model.beacon`, `model.linformer` and `model.lsh`. */
-const SEQUENCE_VARIANT_MODELS: ReadonlySet<string> = new Set(['sasrec']);
+const SEQUENCE_VARIANT_MODELS: ReadonlySet<string> = new Set(['sasrec', 'hstu']);
 
 /**
  * Checks that every model of a run implements the sequence-level variant its settings select.

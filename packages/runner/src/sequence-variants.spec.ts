@@ -52,8 +52,8 @@ describe('sequence variants in the taxonomy', () => {
 
   it('rejects models without the variant', () => {
     const settings = { ...BASE, beacon: { chunkSize: 8, beaconsPerChunk: 2 } };
-    expect(() => checkSequenceVariantModels(['sasrec', 'hstu'], settings)).toThrow(new RangeError(sequenceVariantModel('hstu', 'model.beacon', ['sasrec'])));
-    expect(() => checkSequenceVariantModels(['sasrec'], settings)).not.toThrow();
+    expect(() => checkSequenceVariantModels(['sasrec', 'gru4rec'], settings)).toThrow(new RangeError(sequenceVariantModel('gru4rec', 'model.beacon', ['sasrec', 'hstu'])));
+    expect(() => checkSequenceVariantModels(['sasrec', 'hstu'], settings)).not.toThrow();
     expect(() => checkSequenceVariantModels(['hstu'], BASE)).not.toThrow();
   });
 });
@@ -87,10 +87,11 @@ describe('runBench with sequence variants', () => {
     const outcome = await runBench(config, createMemoryLogger());
     const rows = outcome.rowsWritten;
 
-    // These models record no attention statistics, so the SnapKV cell fails and the others run.
-    expect(rows.map((row) => row.status)).toEqual(['ok', 'ok', 'ok', 'failed']);
+    // Prefill records statistics over the condensed and raw rows, so SnapKV runs too.
+    expect(rows.map((row) => row.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(rows.map((row) => row.model)).toEqual([label, label, label, label]);
-    expect(rows.every((row) => row.macsPerRequest === undefined)).toBe(true);
+    // Every row ran, so every row carries the analytical MACs of the variant.
+    expect(rows.map((row) => (row.macsPerRequest ?? 0) > 0)).toEqual([true, true, true, true]);
     expect(rows[3].strategy).toBe('snapkv');
 
     // Smoke histories reach 32 items, so the full cache keeps at most 2 × 4 condensed rows + 7 raw rows.
@@ -119,9 +120,33 @@ describe('runBench with sequence variants', () => {
     expect(rows[1].bytesPerUser ?? Infinity).toBeLessThan(rows[0].bytesPerUser ?? 0);
   });
 
-  it('rejects HSTU with a beacon before training', async () => {
-    const base = resolveConfig(null, { preset: 'smoke', out: join(out, 'hstu'), backend: 'cpu' });
-    const config: RunConfig = { ...base, models: ['hstu'], model: { ...base.model, beacon: { chunkSize: 8, beaconsPerChunk: 2 } }, report: false };
-    await expect(runBench(config, createMemoryLogger())).rejects.toThrow(new RangeError(sequenceVariantModel('hstu', 'model.beacon', ['sasrec'])));
+  it('rejects GRU4Rec with a beacon before training', async () => {
+    const base = resolveConfig(null, { preset: 'smoke', out: join(out, 'gru4rec'), backend: 'cpu' });
+    const config: RunConfig = { ...base, models: ['gru4rec'], strategies: ['full'], model: { ...base.model, beacon: { chunkSize: 8, beaconsPerChunk: 2 } }, report: false };
+    await expect(runBench(config, createMemoryLogger())).rejects.toThrow(new RangeError(sequenceVariantModel('gru4rec', 'model.beacon', ['sasrec', 'hstu'])));
+  });
+
+  it.each([
+    ['beacon', { beacon: { chunkSize: 8, beaconsPerChunk: 2 } }, 'hstu-beacon8x2'],
+    ['linformer', { linformer: { blockSize: 8, projectedRows: 2 } }, 'hstu-linformer8x2'],
+    ['lsh', { lsh: { buckets: 4 } }, 'hstu-lsh4'],
+  ])('HSTU %s rows are written with the variant label', async (name, fields, label) => {
+    const base = resolveConfig(null, { preset: 'smoke', out: join(out, `hstu-${name}`), backend: 'cpu' });
+    const config: RunConfig = {
+      ...base,
+      models: ['hstu'],
+      model: { ...base.model, ...fields },
+      training: { ...base.training, epochs: 1 },
+      evaluation: { ...base.evaluation, maxUsers: 20 },
+      strategies: ['full', 'snapkv'],
+      compressionRatios: [0.5],
+      report: false,
+    };
+    const rows = (await runBench(config, createMemoryLogger())).rowsWritten;
+
+    // SnapKV reads the prefill statistics, so it runs on every variant and stores fewer bytes than full.
+    expect(rows.map((row) => row.status)).toEqual(['ok', 'ok']);
+    expect(rows.map((row) => row.model)).toEqual([label, label]);
+    expect(rows[1].bytesPerUser ?? Infinity).toBeLessThan(rows[0].bytesPerUser ?? 0);
   });
 });

@@ -1,7 +1,7 @@
 import { createFullHead, createStrategy, gatherHead, headLength, listMethods, silentLogger, type AttentionStats, type HeadCache, type KVCache } from '@malloc/compression';
 import { rankOfTarget } from '@malloc/metrics';
 import { createSasRec, initBackend, type SequentialModel } from '@malloc/models';
-import { unequalHeadsForStreamingStats } from './messages';
+import { streamingStatsRowMissing, unequalHeadsForStreamingStats } from './messages';
 import { protocolKeySuffix, restrictStats, streamHistory, totalCachedTokens } from './streaming-evaluation';
 
 const itemCount = 30;
@@ -95,6 +95,17 @@ describe('streamHistory', () => {
     twoHeads.dispose();
   });
 
+  it.each(['snapkv', 'h2o', 'tova'])('streams %s on a beacon model', (id) => {
+    // Chunks of 4 items condensed into 2 beacons. 30 items at ratio 0.75 keep ⌊30 · 0.25⌋ = 7 rows per head.
+    const beacon = createSasRec({ itemCount, maxLength: 40, hiddenSize: 8, layers: 2, heads: 1, dropout: 0, beacon: { chunkSize: 4, beaconsPerChunk: 2 } }, 5);
+    const streamed = streamHistory({ strategy: createStrategy(id, { compressionRatio: 0.75 }), model: beacon, history: history(30, 3), chunkSize: 5, statsWindow: 4, recordStats: true, logger: silentLogger });
+    expect(streamed.peakHeadTokens).toBeLessThanOrEqual(7);
+    expect(streamed.cache.seenTokens).toBe(30);
+    const scores = scoresAfter(beacon, streamed.cache, Int32Array.of(3));
+    expect(scores.subarray(1).every((score) => Number.isFinite(score))).toBe(true);
+    beacon.dispose();
+  });
+
   it('rejects a chunk size below 1', () => {
     expect(() => streamHistory({ strategy: createStrategy('full'), model, history: history(5, 0), chunkSize: 0, statsWindow: 4, recordStats: false, logger: silentLogger })).toThrow(RangeError);
   });
@@ -114,6 +125,22 @@ describe('restrictStats', () => {
     expect(Array.from(restricted.accumulated[0])).toEqual([11, 13, 14]);
     expect(Array.from(restricted.window[0])).toEqual([21, 23, 24, 31, 33, 34]);
     expect(restricted.windowSize).toBe(2);
+  });
+
+  it('maps rows by their positions', () => {
+    // Statistics rows at positions [2, 3, 6, 7, 8], as a beacon prefill keeps them; the cache keeps positions [3, 7, 8].
+    const kept = cacheOf([gatherHead(rampHead(9), [3, 7, 8])]);
+    const stats: AttentionStats = { accumulated: [Float32Array.of(10, 11, 12, 13, 14)], window: [Float32Array.of(20, 21, 22, 23, 24)], windowSize: 1 };
+    const restricted = restrictStats(stats, kept, Int32Array.of(2, 3, 6, 7, 8));
+    expect(Array.from(restricted.accumulated[0])).toEqual([11, 13, 14]);
+    expect(Array.from(restricted.window[0])).toEqual([21, 23, 24]);
+  });
+
+  it('rejects a position without statistics', () => {
+    const kept = cacheOf([gatherHead(rampHead(9), [3, 5])]);
+    const stats: AttentionStats = { accumulated: [new Float32Array(3)], window: [new Float32Array(3)], windowSize: 1 };
+    expect(() => restrictStats(stats, kept, Int32Array.of(2, 3, 6))).toThrow(new RangeError(streamingStatsRowMissing(0, 5)));
+    expect(() => restrictStats(stats, cacheOf([gatherHead(rampHead(9), [4])]))).toThrow(new RangeError(streamingStatsRowMissing(0, 4)));
   });
 
   it('rejects heads of different lengths', () => {

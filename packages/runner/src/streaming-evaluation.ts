@@ -15,7 +15,7 @@ import {
 } from '@malloc/compression';
 import type { SequentialModel } from '@malloc/models';
 import type { CellMeasurement } from './evaluate';
-import { invalidChunkSize, unequalHeadsForStreamingStats } from './messages';
+import { invalidChunkSize, streamingStatsRowMissing, unequalHeadsForStreamingStats } from './messages';
 
 /** Evaluation protocols: compress once after prefill, or after every chunk of the history. */
 export type EvaluationProtocol = 'one-shot' | 'streaming';
@@ -72,7 +72,10 @@ export interface StreamedHistory {
  * the model's `append` records none, so they come from a prefill of the whole history so far,
  * restricted to the positions that the compressed cache still contains (see
  * {@link restrictStats}). The window queries are the newest `statsWindow` tokens, which are
- * the latest chunk's when `chunkSize ≥ statsWindow`.
+ * the latest chunk's when `chunkSize ≥ statsWindow`. For a beacon or Linformer model the
+ * prefill's statistics cover its condensed and raw rows, and each row of the compressed cache
+ * takes the statistics of the prefill's row at the same position. Both caches have seen the
+ * same items, so they condensed the same chunks.
  *
  * @throws RangeError when `chunkSize` is not an integer ≥ 1, and whatever the model or the
  * strategy throws.
@@ -102,8 +105,9 @@ export function streamHistory(options: StreamHistoryOptions): StreamedHistory {
       result = model.prefill(items, { timestamps: times, recordStats, statsWindow });
     } else {
       const grown = model.append(cache, items, { timestamps: times }).cache;
-      const prefix = recordStats ? model.prefill(history.subarray(0, chunk.end), { timestamps: timestamps?.subarray(0, chunk.end), recordStats: true, statsWindow }).stats : null;
-      result = { cache: grown, stats: prefix === null ? null : restrictStats(prefix, grown) };
+      const prefix = recordStats ? model.prefill(history.subarray(0, chunk.end), { timestamps: timestamps?.subarray(0, chunk.end), recordStats: true, statsWindow }) : null;
+      const stats = prefix === null || prefix.stats === null ? null : restrictStats(prefix.stats, grown, headPositions(prefix.cache.layers[0].heads[0]));
+      result = { cache: grown, stats };
     }
     modelMs += performance.now() - begin;
     return result;
@@ -132,15 +136,17 @@ export function streamHistory(options: StreamHistoryOptions): StreamedHistory {
 }
 
 /**
- * Restricts attention statistics recorded over positions `0 .. n−1` to the tokens a
- * compressed cache contains: entry `i` of head `h` becomes the statistic of position
+ * Restricts attention statistics of a prefill to the tokens a compressed cache contains:
+ * entry `i` of head `h` becomes the statistic of the prefill row at position
  * `headPositions(head)[i]`.
  *
  * @param stats - statistics of a prefill over the whole history so far.
+ * @param statsPositions - position of each row of the statistics, `[rows]`. Default: positions `0 .. rows−1`, the rows of a plain model's prefill.
  * @throws RangeError when the heads of a layer hold different numbers of tokens, which the
- * `[kvHeads, len]` layout of the statistics cannot express.
+ * `[kvHeads, len]` layout of the statistics cannot express, or when a cached position has no
+ * row in the statistics.
  */
-export function restrictStats(stats: AttentionStats, cache: KVCache): AttentionStats {
+export function restrictStats(stats: AttentionStats, cache: KVCache, statsPositions: Int32Array | null = null): AttentionStats {
   const windowSize = stats.windowSize;
   const accumulated: Float32Array[] = [];
   const window: Float32Array[] = [];
@@ -157,9 +163,13 @@ export function restrictStats(stats: AttentionStats, cache: KVCache): AttentionS
     layer.heads.forEach((head, h) => {
       const positions = headPositions(head); // [len]
       for (let i = 0; i < len; i++) {
-        layerAccumulated[h * len + i] = stats.accumulated[l][h * seen + positions[i]];
+        const row = statsRowOf(positions[i], statsPositions, seen);
+        if (row < 0) {
+          throw new RangeError(streamingStatsRowMissing(l, positions[i]));
+        }
+        layerAccumulated[h * len + i] = stats.accumulated[l][h * seen + row];
         for (let q = 0; q < windowSize; q++) {
-          layerWindow[(h * windowSize + q) * len + i] = stats.window[l][(h * windowSize + q) * seen + positions[i]];
+          layerWindow[(h * windowSize + q) * len + i] = stats.window[l][(h * windowSize + q) * seen + row];
         }
       }
     });
@@ -167,6 +177,14 @@ export function restrictStats(stats: AttentionStats, cache: KVCache): AttentionS
     window.push(layerWindow);
   });
   return { accumulated, window, windowSize };
+}
+
+/** Row of the statistics at `position`, or -1 when no row has it; without `statsPositions`, row p is position p. */
+function statsRowOf(position: number, statsPositions: Int32Array | null, rows: number): number {
+  if (statsPositions === null) {
+    return position < rows ? position : -1;
+  }
+  return statsPositions.indexOf(position);
 }
 
 /** Inputs of {@link runStreamingCell}. */

@@ -1,6 +1,10 @@
 import { invalidArgument } from '../messages';
 import { withCtrHeadFlag } from '../ctr/head';
 import { validateHeadVariant, withHeadVariant } from '../variants/head-sharing';
+import type { BeaconConfig } from '../sequence/beacon';
+import type { LinformerConfig } from '../sequence/linformer';
+import type { LshConfig } from '../sequence/lsh';
+import { withSequenceVariant } from '../sequence/variant-config';
 
 /** Hyperparameters of HSTU. */
 export interface HstuConfig {
@@ -84,6 +88,34 @@ export interface HstuConfig {
    * items ≤ t. Checkpoints store the head. Default value: false
    */
   ctrHead?: boolean;
+  /**
+   * Activation Beacon memory (Zhang et al., 2024, arXiv:2401.03462): after each complete chunk
+   * of `chunkSize` items, `beaconsPerChunk` learned beacon tokens condense the chunk, and their
+   * keys and values replace the chunk's in the cache. Beacon j of a chunk sits at position j
+   * of the chunk's last `beaconsPerChunk` positions and carries the timestamp of the chunk's
+   * last item. The relative position bias reads `max(0, i − j)`, because a beacon attends
+   * to items of its own chunk that sit after it, and the attention stays divided by
+   * `maxLength`. Adds a trainable `[beaconsPerChunk, d]` beacon embedding. Absent: no beacons.
+   */
+  beacon?: BeaconConfig;
+  /**
+   * Causal Linformer projection (Wang et al., 2020, arXiv:2006.04768, adapted for causal
+   * attention with a cache): learned `[projectedRows, blockSize]` matrices per layer project
+   * the keys and values of each complete block to `projectedRows` rows, which replace the
+   * block in the cache. Projected row r of a block sits at position r of the block's last
+   * `projectedRows` positions and carries the timestamp of the block's last item. Each row
+   * counts once in the attention sum, which stays divided by `maxLength`. Not combinable with
+   * `beacon` or `kvLatentSize`. Absent: no projection.
+   */
+  linformer?: LinformerConfig;
+  /**
+   * Reformer-style LSH attention (Kitaev et al., ICLR 2020, arXiv:2001.04451): the key of a
+   * head is its query `SiLU(LN(x) · W_q)` scaled to unit length, so the fused projection has
+   * no K columns. Each query attends causally to the keys of its own hash bucket only.
+   * Not combinable with `kvHeads` below `heads`, `kvLatentSize`, `beacon` or `linformer`.
+   * Absent: full attention.
+   */
+  lsh?: LshConfig;
 }
 
 /** Defaults of {@link HstuConfig}: the ML-1M settings of generative-recommenders. */
@@ -136,5 +168,8 @@ export function resolveHstuConfig(config: Partial<HstuConfig> & { itemCount: num
   // Head-level variant fields are kept only when set, so that configurations without them stay unchanged.
   const withVariant = withHeadVariant(resolved, config);
   validateHeadVariant('createHstu', withVariant);
-  return withCtrHeadFlag('createHstu', withVariant, config.ctrHead);
+  const withHead = withCtrHeadFlag('createHstu', withVariant, config.ctrHead);
+
+  // Sequence-level fields are kept only when set, so that configurations without them stay unchanged.
+  return withSequenceVariant('createHstu', withHead, config);
 }

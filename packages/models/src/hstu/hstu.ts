@@ -1,13 +1,18 @@
-import { appendToHead, headPositions, type KVCache } from '@malloc/compression';
+import { appendToHead, createEmptyCache, headPositions, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { invalidArgument, positionOutOfRange } from '../messages';
-import { BaseSequentialModel, checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
-import { validateItems, validateTimestamps } from '../model/input';
-import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
+import { BaseSequentialModel, checkCacheLayout, DEFAULT_STATS_WINDOW, mergeWeights, type EncoderRecord } from '../model/base-model';
+import { prepareSequence, validateItems, validateTimestamps } from '../model/input';
+import type { AppendResult, EncoderBatch, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from '../model/types';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
 import { matMul2d } from '../ops/matmul';
 import { candidateLayout } from '../ctr/candidate-layout';
-import { appendLayout, batchedPointwiseAttention, batchLayout, cachedPointwiseAttention } from '../ops/pointwise-attention';
+import { appendLayout, batchedPointwiseAttention, batchLayout, cachedPointwiseAttention, cachedPointwiseAttentionWithWeights, maskedLayout, type PointwiseAttentionLayout } from '../ops/pointwise-attention';
+import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
+import { appendChunkwise, chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
+import { chunkwiseAttentionStats, concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
+import { linformerLayout, linformerPointwiseLayout, projectBlocks, projectCompletedBlock, type LinformerConfig } from '../sequence/linformer';
+import { bucketBias, createRotations, hashBuckets, maskOtherBuckets, normalizeHeads } from '../sequence/lsh';
 import type { SeededRandom } from '../random';
 import { resolveHstuConfig, type HstuConfig } from './config';
 import { createHstuWeights, type HstuLayerWeights, type HstuWeights } from './weights';
@@ -43,6 +48,15 @@ interface Projections {
  * of a history depend on the request that follows it. Positions count from 0 at the first
  * item of the window, as in SASRec here.
  *
+ * Sequence-level variants (`beacon`, `linformer`, `lsh`) share their cache layout and masks
+ * with SASRec's and adapt to point-wise attention as follows. The normaliser N stays
+ * `maxLength` for every query, whatever rows the cache contains. Training and serving both
+ * know this constant, while a count of cache rows would differ between them. A condensed row (beacon or projected row) sits at one of the last
+ * positions of its chunk and carries the timestamp of the chunk's last item, so both are
+ * known once the chunk completes. Relative positions are `max(i − j, 0)`, because a beacon
+ * attends to items of its own chunk at later positions. With `lsh` the key of a head is its
+ * unscaled query scaled to unit length, so the fused projection has no K columns.
+ *
  * @see Jiaqi Zhai et al., "Actions Speak Louder than Words: Trillion-Parameter Sequential Transducers for Generative Recommendations", ICML 2024, arXiv:2402.17152.
  * @param config - `itemCount` is required; see {@link HstuConfig} for the other fields and defaults.
  * @param seed - seed of the weight initialisation.
@@ -64,11 +78,14 @@ export class Hstu extends BaseSequentialModel {
   readonly kind = 'hstu' as const;
   declare readonly config: Readonly<HstuConfig>;
   private readonly weights: HstuWeights;
+  /** Fixed LSH rotations per layer and head, `[dqk, buckets / 2]`; `null` without `lsh`. */
+  private readonly rotations: Float32Array[][] | null;
 
   constructor(config: HstuConfig, seed: number) {
     const created = createHstuWeights(config, seed);
     super(Object.freeze({ ...config }), created.variables, created.weights.itemEmbedding);
     this.weights = created.weights;
+    this.rotations = config.lsh === undefined ? null : createRotations(config.lsh, config.layers, config.heads, config.queryKeySize);
   }
 
   protected get label(): string {
@@ -88,12 +105,47 @@ export class Hstu extends BaseSequentialModel {
     return cacheLayoutOf(this.config, this.config.queryKeySize, this.config.valueSize);
   }
 
+  /** Chunk condensation of a beacon or Linformer model, or `null`. */
+  private get condensation(): ChunkCondensation | null {
+    return chunkCondensationOf(this.config);
+  }
+
   protected get usesTime(): boolean {
     return true;
   }
 
   append(cache: KVCache, items: Int32Array, options: SequenceOptions = {}): AppendResult {
+    if (this.condensation !== null) {
+      return this.appendCondensing('Hstu.append', cache, items, options);
+    }
     return this.appendTokens('Hstu.append', cache, items, options, false);
+  }
+
+  override prefill(history: Int32Array, options: PrefillOptions = {}): PrefillResult {
+    if (this.condensation !== null) {
+      return this.prefillCondensing('Hstu.prefill', history, options);
+    }
+    return super.prefill(history, options);
+  }
+
+  override prefillBatch(histories: readonly Int32Array[], options: PrefillBatchOptions = {}): PrefillResult[] {
+    if (this.condensation === null) {
+      return super.prefillBatch(histories, options);
+    }
+
+    // A beacon or Linformer model prefills one history at a time; every history is validated first.
+    const where = 'Hstu.prefillBatch';
+    if (options.timestamps !== undefined && options.timestamps.length !== histories.length) {
+      throw new RangeError(invalidArgument(where, 'options.timestamps', `one array per history (${histories.length})`, `${options.timestamps.length} arrays`));
+    }
+    histories.forEach((history, index) => {
+      prepareSequence(where, `histories[${index}]`, history, this.config.itemCount, this.config.maxLength);
+      validateTimestamps(where, options.timestamps?.[index], history.length);
+    });
+    return histories.map((history, index) => {
+      const timestamps = options.timestamps?.[index];
+      return this.prefillCondensing(where, history, { recordStats: options.recordStats, statsWindow: options.statsWindow, ...(timestamps === undefined ? {} : { timestamps }) });
+    });
   }
 
   protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
@@ -106,17 +158,15 @@ export class Hstu extends BaseSequentialModel {
    * and the grown cache is returned. When it is true every token is a candidate at position
    * seenTokens that attends to the cache and to itself only, and the cache is returned unchanged.
    */
-  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean): AppendResult {
+  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
     // Validate the request against the cache and the position range.
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
       throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
     }
     validateTimestamps(where, options.timestamps, items.length);
-    const { layers, heads, queryKeySize: dqk, valueSize: dv, maxLength, timeBuckets } = this.config;
-    const kvHeads = kvHeadsOf(this.config);
+    const { layers, maxLength } = this.config;
     const cacheLayout = this.cacheLayout;
-    const group = heads / kvHeads;
     checkCacheLayout(where, cache, layers, cacheLayout.heads, cacheLayout.keyWidth, cacheLayout.valueWidth);
     const cacheHasTime = cache.layers[0].heads[0].timestamps !== null;
     if (cacheHasTime !== (options.timestamps !== undefined)) {
@@ -132,34 +182,12 @@ export class Hstu extends BaseSequentialModel {
     const newTimes = options.timestamps ?? null;
 
     // Run the new tokens through every layer against the cached keys and values.
-    const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
-    const newValues: Float32Array[][] = []; // [layer][cache head] -> [count, valueWidth]
-    const hidden = tf.tidy(() => {
-      const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
-      let x = this.embed(items, positions, null); // [count, d]
-      for (let layer = 0; layer < layers; layer++) {
-        const weights = this.weights.layers[layer];
-        const { u, v, q, k, latent } = this.project(weights, x);
-        const kv = cachedKeyValueHeads(cache.layers[layer], { keys: k, values: v, latent }, cacheLayout, kvHeads, dqk, dv, (all) => this.upProject(weights, all));
-
-        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
-        const outputs: tf.Tensor2D[] = [];
-        newKeys.push(kv.newKeys);
-        newValues.push(kv.newValues);
-        for (let head = 0; head < heads; head++) {
-          const kvHead = Math.floor(head / group);
-          const cached = kv.cached[kvHead];
-          const headQueries = tf.slice(q, [0, head * dqk], [count, dqk]); // [count, dqk]
-          const allKeys = kv.keys[kvHead]; // [len + count, dqk]
-          const allValues = kv.values[kvHead]; // [len + count, dv]
-          const layout = (independent ? candidateLayout : appendLayout)(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets);
-          outputs.push(cachedPointwiseAttention(headQueries, allKeys, allValues, layout, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D));
-        }
-        const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, heads · dv]
-        x = this.finishLayer(weights, x, attended, u, null, null);
-      }
-      return this.output(x).dataSync() as Float32Array; // [count, d]
-    });
+    const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
+    const { hidden, newKeys, newValues, weights } = this.attendToCache(where, cache, () => this.embed(items, positions, null), firstPosition, newTimes, count, independent, records !== null);
+    if (records !== null && weights !== null) {
+      const keyPositions = Int32Array.from([...headPositions(cache.layers[0].heads[0]), ...positions]); // [len + count]
+      records.push({ queryPositions: positions, keyPositions, weights });
+    }
 
     if (independent) {
       return { hidden, cache };
@@ -175,21 +203,235 @@ export class Hstu extends BaseSequentialModel {
     return { hidden, cache: { layers: grown, seenTokens: firstPosition + count, itemIds } };
   }
 
+  /**
+   * Runs `count` embedded tokens at positions `firstPosition`, +1, ... (all at `firstPosition`
+   * when `independent`) through every layer against a cache's keys and values, as
+   * {@link appendTokens} describes. Returns the final hidden states `[count, d]` and each
+   * layer's new keys and values per cache head. With `recordWeights` it also returns each
+   * layer's |A| `[heads, count, len + count]`, which needs every head to read the same number
+   * of cached rows (true of an uncompressed cache).
+   *
+   * @param newTimes - `[count]` seconds, or `null` when the cache stores no timestamps.
+   */
+  private attendToCache(
+    where: string,
+    cache: KVCache,
+    embedded: () => tf.Tensor2D,
+    firstPosition: number,
+    newTimes: Float64Array | null,
+    count: number,
+    independent: boolean,
+    recordWeights = false,
+  ): { hidden: Float32Array; newKeys: Float32Array[][]; newValues: Float32Array[][]; weights: Float32Array[] | null } {
+    const { layers, heads, queryKeySize: dqk, valueSize: dv, maxLength, timeBuckets } = this.config;
+    const kvHeads = kvHeadsOf(this.config);
+    const cacheLayout = this.cacheLayout;
+    const group = heads / kvHeads;
+    const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
+    const newValues: Float32Array[][] = []; // [layer][cache head] -> [count, valueWidth]
+    const weights: Float32Array[] | null = recordWeights ? [] : null; // per layer [heads, count, len + count]
+    const hidden = tf.tidy(() => {
+      let x = embedded(); // [count, d]
+      for (let layer = 0; layer < layers; layer++) {
+        const layerWeights = this.weights.layers[layer];
+        const { u, v, q, k, latent } = this.project(layerWeights, x);
+        const kv = cachedKeyValueHeads(cache.layers[layer], { keys: k, values: v, latent }, cacheLayout, kvHeads, dqk, dv, (all) => this.upProject(layerWeights, all));
+
+        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
+        const outputs: tf.Tensor2D[] = [];
+        const absolute: tf.Tensor2D[] = []; // per head |A| [count, len + count]
+        newKeys.push(kv.newKeys);
+        newValues.push(kv.newValues);
+        for (let head = 0; head < heads; head++) {
+          const kvHead = Math.floor(head / group);
+          const cached = kv.cached[kvHead];
+          const headQueries = tf.slice(q, [0, head * dqk], [count, dqk]); // [count, dqk]
+          const allKeys = kv.keys[kvHead]; // [len + count, dqk]
+          const allValues = kv.values[kvHead]; // [len + count, dv]
+          const layout = (independent ? candidateLayout : appendLayout)(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets);
+          if (this.rotations !== null) {
+            const buckets = (this.config.lsh as { buckets: number }).buckets;
+            maskOtherBuckets(layout.scale, allKeys.dataSync() as Float32Array, dqk, this.rotations[layer][head], buckets, cached.keys.rows, count, 0);
+          }
+          const positionBias = layerWeights.positionBias as tf.Tensor1D;
+          const timeBias = layerWeights.timeBias as tf.Tensor1D;
+          if (weights === null) {
+            outputs.push(cachedPointwiseAttention(headQueries, allKeys, allValues, layout, positionBias, timeBias));
+            continue;
+          }
+          const attention = cachedPointwiseAttentionWithWeights(headQueries, allKeys, allValues, layout, positionBias, timeBias);
+          outputs.push(attention.output);
+          absolute.push(attention.weights);
+        }
+        if (weights !== null) {
+          weights.push(concatFloat32(absolute.map((tensor) => tensor.dataSync() as Float32Array)));
+        }
+        const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, heads · dv]
+        x = this.finishLayer(layerWeights, x, attended, u, null, null);
+      }
+      return this.output(x).dataSync() as Float32Array; // [count, d]
+    });
+    return { hidden, newKeys, newValues, weights };
+  }
+
+  /**
+   * Appends items to a beacon or Linformer model's cache chunk by chunk: the items of each
+   * chunk are appended as raw tokens, and a chunk that completes is condensed.
+   */
+  private appendCondensing(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, records: AppendAttentionRecord[] | null = null): AppendResult {
+    // Validate the whole request first, so that nothing runs on bad input.
+    validateItems(where, 'items', items, this.config.itemCount);
+    if (items.length === 0) {
+      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
+    }
+    validateTimestamps(where, options.timestamps, items.length);
+    if (cache.seenTokens + items.length > this.config.maxLength) {
+      throw new RangeError(positionOutOfRange(where, cache.seenTokens, items.length, this.config.maxLength));
+    }
+
+    // Append each chunk's share of the items, condensing every chunk that completes.
+    const appendRaw = (current: KVCache, chunkItems: Int32Array, times: Float64Array | null): AppendResult => this.appendTokens(where, current, chunkItems, times === null ? {} : { timestamps: times }, false, records);
+    const condense = (current: KVCache, lastTimestamp: number | null): KVCache => (this.weights.beaconEmbedding !== null ? this.condenseBeacons(current, lastTimestamp) : this.projectLinformerBlock(current, lastTimestamp));
+    return appendChunkwise(cache, items, options.timestamps ?? null, this.condensation as ChunkCondensation, this.config.hiddenSize, appendRaw, condense);
+  }
+
+  /**
+   * Runs the beacons of the chunk that just completed against the cache, which has seen a
+   * multiple of `chunkSize` items. Then replaces the chunk's rows in every head with the
+   * beacons' keys and values, at the chunk's last `beaconsPerChunk` positions and with the
+   * timestamp of the chunk's last item.
+   */
+  private condenseBeacons(cache: KVCache, lastTimestamp: number | null): KVCache {
+    const beacon = this.config.beacon as BeaconConfig;
+    const beaconEmbedding = this.weights.beaconEmbedding as tf.Variable;
+    const count = beacon.beaconsPerChunk;
+    const chunkEnd = cache.seenTokens;
+    const firstPosition = firstCondensedPosition(chunkEnd, count);
+    const times = cache.layers[0].heads[0].timestamps === null ? null : new Float64Array(count).fill(lastTimestamp ?? 0); // [count]
+
+    // The beacons attend to the cache (earlier beacons and the raw chunk) and causally to each other.
+    const positions = Int32Array.from({ length: count }, (_, j) => firstPosition + j); // [count]
+    const embedded = (): tf.Tensor2D => {
+      const positionRows = tf.gather(this.weights.positionEmbedding, tf.tensor1d(positions, 'int32')); // [count, d]
+      return tf.add(beaconEmbedding, positionRows) as tf.Tensor2D;
+    };
+    const { newKeys, newValues } = this.attendToCache('Hstu.append', cache, embedded, firstPosition, times, count, false);
+
+    // Drop the chunk's rows and append the beacons.
+    const chunkStart = chunkEnd - beacon.chunkSize;
+    const layers = cache.layers.map((layerCache, layer) => ({
+      heads: layerCache.heads.map((head, index) => appendToHead(splitChunkRows(head, chunkStart).remaining, newKeys[layer][index], newValues[layer][index], count, firstPosition, times === null ? null : times.slice())),
+    }));
+    return { layers, seenTokens: cache.seenTokens, itemIds: cache.itemIds };
+  }
+
+  /** Replaces the block that just completed by its Linformer projection, layer by layer. */
+  private projectLinformerBlock(cache: KVCache, lastTimestamp: number | null): KVCache {
+    const keyProjections = this.weights.layers.map((layer) => (layer.linformerKeyKernel as tf.Variable).dataSync() as Float32Array); // per layer [projectedRows, blockSize]
+    const valueProjections = this.weights.layers.map((layer) => (layer.linformerValueKernel as tf.Variable).dataSync() as Float32Array); // per layer [projectedRows, blockSize]
+    return projectCompletedBlock(cache, this.config.linformer as LinformerConfig, keyProjections, valueProjections, lastTimestamp);
+  }
+
+  /**
+   * Prefills a beacon or Linformer model's cache by appending the history chunk by chunk from
+   * an empty cache, so that serving condenses each complete chunk exactly as `append` does.
+   */
+  private prefillCondensing(where: string, history: Int32Array, options: PrefillOptions): PrefillResult {
+    const prepared = prepareSequence(where, 'history', history, this.config.itemCount, this.config.maxLength);
+    validateTimestamps(where, options.timestamps, history.length);
+    const statsWindow = options.statsWindow ?? DEFAULT_STATS_WINDOW;
+    if (!Number.isInteger(statsWindow) || statsWindow < 1) {
+      throw new RangeError(invalidArgument(where, 'options.statsWindow', 'an integer ≥ 1', String(statsWindow)));
+    }
+    const timestamps = options.timestamps === undefined ? null : options.timestamps.slice(prepared.start); // [len]
+    const layout = this.cacheLayout;
+    const empty = createEmptyCache(this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth, timestamps !== null);
+    const records: AppendAttentionRecord[] | null = options.recordStats === true ? [] : null;
+    const cache = prepared.items.length === 0 ? empty : this.appendCondensing(where, empty, prepared.items, timestamps === null ? {} : { timestamps }, records).cache;
+
+    // Statistics over the rows the cache contains, from |A| of every item's query.
+    const stats = records === null ? null : chunkwiseAttentionStats(records, cache, this.condensation as ChunkCondensation, this.config.heads, statsWindow);
+    return { cache, stats };
+  }
+
   protected encode(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
-    const { layers, heads, maxLength, timeBuckets } = this.config;
+    const { maxLength, timeBuckets } = this.config;
+    if (this.weights.beaconEmbedding !== null) {
+      return this.encodeWithBeacons(batch, random, record);
+    }
 
     // Embed the items; lay out the attention pairs once for all layers.
     const valid = Float32Array.from(batch.items, (item) => (item === 0 ? 0 : 1)); // [batch · len]
     const validMask = tf.tensor2d(valid, [valid.length, 1]); // [batch · len, 1]
+    const x = tf.mul(this.embed(batch.items, batch.positions, random), validMask) as tf.Tensor2D; // [batch · len, d]
+    if (this.config.linformer !== undefined) {
+      if (record !== null) {
+        // Prefill of a Linformer model runs block by block through `append`, never through a record.
+        throw new Error('Hstu.encode: a Linformer model cannot record keys and values in one encoder pass.');
+      }
+      return this.runLinformerLayers(x, batch, validMask, random);
+    }
     const layout = batchLayout(batch.items, batch.positions, batch.timestamps, batch.batch, batch.len, maxLength, timeBuckets);
-    let x = tf.mul(this.embed(batch.items, batch.positions, random), validMask) as tf.Tensor2D; // [batch · len, d]
+    return this.runLayers(x, layout, validMask, batch.batch, batch.len, random, record);
+  }
 
-    // HSTU layers.
+  /**
+   * Encodes a padded batch of a beacon model: the batch is expanded with beacon tokens after
+   * each complete chunk (see `expandBeaconBatch`), run under the beacon attention mask, and
+   * the output rows of the input tokens are gathered back, `[batch · len, d]`.
+   */
+  private encodeWithBeacons(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
+    if (record !== null) {
+      // Prefill of a beacon model runs chunk by chunk through `append`, never through a record.
+      throw new Error('Hstu.encode: a beacon model cannot record keys and values in one encoder pass.');
+    }
+    const beaconEmbedding = this.weights.beaconEmbedding as tf.Variable;
+    const expanded = expandBeaconBatch(batch, this.config.beacon as BeaconConfig);
+    const rows = batch.batch * expanded.len;
+
+    // Embed items (item embedding × √d) and beacons (beacon embedding), then add positions.
+    const isBeacon = Float32Array.from(expanded.beaconIndex, (index) => (index >= 0 ? 1 : 0)); // [rows]
+    const isItem = Float32Array.from(expanded.items, (item) => (item === 0 ? 0 : 1)); // [rows]
+    const beaconIds = Int32Array.from(expanded.beaconIndex, (index) => Math.max(index, 0)); // [rows]
+    const itemRows = tf.mul(tf.gather(this.weights.itemEmbedding, tf.tensor1d(expanded.items, 'int32')), Math.sqrt(this.config.hiddenSize)); // [rows, d]
+    const beaconRows = tf.gather(beaconEmbedding, tf.tensor1d(beaconIds, 'int32')); // [rows, d]
+    const tokenRows = tf.add(tf.mul(itemRows, tf.tensor2d(isItem, [rows, 1])), tf.mul(beaconRows, tf.tensor2d(isBeacon, [rows, 1])));
+    const positionRows = tf.gather(this.weights.positionEmbedding, tf.tensor1d(expanded.positions, 'int32')); // [rows, d]
+    const validMask = tf.tensor2d(expanded.valid, [rows, 1]); // [rows, 1]
+    const x = tf.mul(dropout(tf.add(tokenRows, positionRows) as tf.Tensor2D, this.config.dropout, random), validMask) as tf.Tensor2D; // [rows, d]
+
+    // Run the layers under the beacon mask and pick the rows of the input tokens.
+    const layout = maskedLayout(expanded.bias, expanded.positions, expanded.timestamps, batch.batch, expanded.len, this.config.maxLength, this.config.timeBuckets);
+    const hidden = this.runLayers(x, layout, validMask, batch.batch, expanded.len, random, null); // [rows, d]
+    return tf.gather(hidden, tf.tensor1d(expanded.sourceRows, 'int32')) as tf.Tensor2D; // [batch · len, d]
+  }
+
+  /**
+   * Runs embedded tokens of a padded batch through every layer and the output normalisation.
+   * With `lsh`, each head's attention is further restricted to keys of the query's bucket.
+   *
+   * @param input - `[batch · len, d]` embedded tokens, zero at padding.
+   * @param layout - attention pairs, `[batch, len, len]`.
+   * @param validMask - `[batch · len, 1]`, 0 at padding.
+   * @returns final hidden states `[batch · len, d]`, or the last layer's input when `record.recordOnly` is set.
+   */
+  private runLayers(
+    input: tf.Tensor2D,
+    layout: PointwiseAttentionLayout,
+    validMask: tf.Tensor2D,
+    batchSize: number,
+    len: number,
+    random: SeededRandom | null,
+    record: EncoderRecord | null,
+  ): tf.Tensor2D {
+    const { layers, heads } = this.config;
+    const kvHeads = kvHeadsOf(this.config);
+    let x = input; // [batch · len, d]
     for (let layer = 0; layer < layers; layer++) {
       const weights = this.weights.layers[layer];
       const { u, v, q, k, latent } = this.project(weights, x);
-      const kvHeads = kvHeadsOf(this.config);
-      const attention = batchedPointwiseAttention(q, repeatKvHeads(k, heads, kvHeads), repeatKvHeads(v, heads, kvHeads), layout, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D, batch.batch, batch.len, heads, record !== null && record.weights !== null);
+      const layerLayout = this.rotations === null ? layout : this.bucketLayout(layer, layout, k, batchSize, len);
+      const attention = batchedPointwiseAttention(q, repeatKvHeads(k, heads, kvHeads), repeatKvHeads(v, heads, kvHeads), layerLayout, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D, batchSize, len, heads, record !== null && record.weights !== null);
       if (record !== null) {
         const stored = cachedColumns({ keys: k, values: v, latent }, this.cacheLayout);
         record.keys.push(stored.keys);
@@ -207,6 +449,46 @@ export class Hstu extends BaseSequentialModel {
     return this.output(x);
   }
 
+  /**
+   * Restricts a layout to pairs in the same LSH bucket, head by head: the keys `[batch · len,
+   * heads · dqk]` are hashed with the layer's rotations, and the scale of a pair in different
+   * buckets becomes 0. Returns a layout whose scale is `[batch, heads, len, len]`.
+   */
+  private bucketLayout(layer: number, layout: PointwiseAttentionLayout, keys: tf.Tensor2D, batchSize: number, len: number): PointwiseAttentionLayout {
+    const { heads, queryKeySize: dqk } = this.config;
+    const buckets = (this.config.lsh as { buckets: number }).buckets;
+    const keyData = keys.dataSync() as Float32Array; // [batch · len, heads · dqk]
+    const rotations = (this.rotations as Float32Array[][])[layer];
+    const bucketIds = rotations.map((rotation, head) => hashBuckets(keyData, batchSize * len, heads * dqk, head * dqk, dqk, rotation, buckets)); // per head [batch · len]
+    return { ...layout, scale: bucketBias(layout.scale, bucketIds, batchSize, len, 0) };
+  }
+
+  /**
+   * Runs a padded batch of a Linformer model through every layer. Each layer projects the keys
+   * and values of complete blocks with E and F. Every query attends point-wise to the projected
+   * rows of earlier blocks and causally to the raw tokens of its own block.
+   *
+   * @param input - `[batch · len, d]` embedded tokens, zero at padding.
+   * @returns final hidden states `[batch · len, d]`.
+   */
+  private runLinformerLayers(input: tf.Tensor2D, batch: EncoderBatch, validMask: tf.Tensor2D, random: SeededRandom | null): tf.Tensor2D {
+    const { layers, heads, maxLength, timeBuckets } = this.config;
+    const linformer = this.config.linformer as LinformerConfig;
+    const kvHeads = kvHeadsOf(this.config);
+    const layout = linformerLayout(batch, linformer);
+    const pointwise = linformerPointwiseLayout(batch, linformer, layout, maxLength, timeBuckets);
+    let x = input; // [batch · len, d]
+    for (let layer = 0; layer < layers; layer++) {
+      const weights = this.weights.layers[layer];
+      const { u, v, q, k } = this.project(weights, x);
+      const keys = projectBlocks(repeatKvHeads(k, heads, kvHeads), weights.linformerKeyKernel as tf.Tensor2D, layout, batch.batch, batch.len); // [batch · (rows + len), heads · dqk]
+      const values = projectBlocks(repeatKvHeads(v, heads, kvHeads), weights.linformerValueKernel as tf.Tensor2D, layout, batch.batch, batch.len); // [batch · (rows + len), heads · dv]
+      const attention = batchedPointwiseAttention(q, keys, values, pointwise, weights.positionBias as tf.Tensor1D, weights.timeBias as tf.Tensor1D, batch.batch, batch.len, heads, false, layout.rows + batch.len);
+      x = this.finishLayer(weights, x, attention.output, u, validMask, random);
+    }
+    return this.output(x);
+  }
+
   /** Item embedding × √d + position embedding, with dropout when training, `[n, d]`. */
   private embed(items: Int32Array, positions: Int32Array, random: SeededRandom | null): tf.Tensor2D {
     const itemRows = tf.gather(this.weights.itemEmbedding, tf.tensor1d(items, 'int32')) as tf.Tensor2D; // [n, d]
@@ -217,7 +499,8 @@ export class Hstu extends BaseSequentialModel {
 
   /**
    * U, V, Q, K = SiLU(LN(x) · W), one product per part: the parts are column blocks of W, and
-   * SiLU acts element-wise, so this equals splitting the fused product.
+   * SiLU acts element-wise, so this equals splitting the fused product. With `lsh` the keys
+   * are the unscaled queries with each head scaled to unit length (shared QK).
    */
   private project(weights: HstuLayerWeights, x: tf.Tensor2D): Projections {
     const { heads, queryKeySize: dqk, valueSize: dv, hiddenSize: d } = this.config;
@@ -238,8 +521,9 @@ export class Hstu extends BaseSequentialModel {
     }
     const u = part(0, heads * dv);
     const v = part(heads * dv, kvHeads * dv);
-    const q = tf.mul(part((heads + kvHeads) * dv, heads * dqk), 1 / Math.sqrt(dqk)) as tf.Tensor2D;
-    const k = part((heads + kvHeads) * dv + heads * dqk, kvHeads * dqk);
+    const shared = part((heads + kvHeads) * dv, heads * dqk); // [n, heads · dqk]
+    const q = tf.mul(shared, 1 / Math.sqrt(dqk)) as tf.Tensor2D;
+    const k = this.rotations !== null ? normalizeHeads(shared, heads) : part((heads + kvHeads) * dv + heads * dqk, kvHeads * dqk);
     return { u, v, q, k, latent: null };
   }
 

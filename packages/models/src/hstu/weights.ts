@@ -9,7 +9,8 @@ export interface HstuLayerWeights {
   /**
    * Fused projection to U, V, Q, K, `[d, heads · (2 · dv + 2 · dqk)]` (no bias). With
    * `kvHeads` the V and K column blocks have `kvHeads` heads; with `kvLatentSize` the kernel
-   * holds U and Q only, `[d, heads · (dv + dqk)]`.
+   * holds U and Q only, `[d, heads · (dv + dqk)]`; with `lsh` it contains U, V and Q,
+   * `[d, heads · (2 · dv + dqk)]`, because the keys are the normalised queries.
    */
   projectionKernel: tf.Variable;
   /** Down-projection to the multi-head latent attention latent, `[d, r]`; `null` without `kvLatentSize`. */
@@ -23,6 +24,9 @@ export interface HstuLayerWeights {
   positionBias: tf.Variable;
   /** Attention bias per logarithmic time bucket of t_i − t_j, `[timeBuckets + 1]`. */
   timeBias: tf.Variable;
+  /** Causal Linformer projections E of the keys and F of the values, `[projectedRows, blockSize]`; `null` without `linformer`. */
+  linformerKeyKernel: tf.Variable | null;
+  linformerValueKernel: tf.Variable | null;
 }
 
 /** Trainable tensors of an HSTU model. */
@@ -32,6 +36,8 @@ export interface HstuWeights {
   /** Learned absolute position embedding, `[maxLength, d]`. */
   positionEmbedding: tf.Variable;
   layers: HstuLayerWeights[];
+  /** Activation Beacon embedding, `[beaconsPerChunk, d]`; `null` without `beacon`. */
+  beaconEmbedding: tf.Variable | null;
 }
 
 /**
@@ -70,7 +76,8 @@ export function createHstuWeights(config: HstuConfig, seed: number): { weights: 
   const layers: HstuLayerWeights[] = [];
   const kvHeads = kvHeadsOf(config);
   const latent = latentSizeOf(config);
-  const projectionWidth = heads * (dv + dqk) + (latent === null ? kvHeads * (dv + dqk) : 0);
+  const keyWidth = config.lsh === undefined ? kvHeads * dqk : 0;
+  const projectionWidth = heads * (dv + dqk) + (latent === null ? kvHeads * dv + keyWidth : 0);
   for (let layer = 0; layer < config.layers; layer++) {
     const prefix = `layer_${layer}/`;
     layers.push({
@@ -81,7 +88,21 @@ export function createHstuWeights(config: HstuConfig, seed: number): { weights: 
       outputBias: make(`${prefix}output/bias`, [d], () => undefined),
       positionBias: make(`${prefix}relative_position_bias`, [config.maxLength], normal(0.02, false)),
       timeBias: make(`${prefix}time_bucket_bias`, [config.timeBuckets + 1], normal(0.02, false)),
+      linformerKeyKernel: null,
+      linformerValueKernel: null,
     });
   }
-  return { weights: { itemEmbedding, positionEmbedding, layers }, variables };
+
+  // Beacon embedding, drawn after the layers so that the other weights do not depend on the beacon setting.
+  const beaconEmbedding = config.beacon === undefined ? null : make('beacon_embedding', [config.beacon.beaconsPerChunk, d], normal(Math.sqrt(1 / d), true));
+
+  // Linformer projections, drawn last for the same reason: Xavier-normal over [projectedRows, blockSize].
+  if (config.linformer !== undefined) {
+    const { blockSize, projectedRows } = config.linformer;
+    layers.forEach((layer, index) => {
+      layer.linformerKeyKernel = make(`layer_${index}/linformer_key/kernel`, [projectedRows, blockSize], normal(Math.sqrt(2 / (projectedRows + blockSize)), false));
+      layer.linformerValueKernel = make(`layer_${index}/linformer_value/kernel`, [projectedRows, blockSize], normal(Math.sqrt(2 / (projectedRows + blockSize)), false));
+    });
+  }
+  return { weights: { itemEmbedding, positionEmbedding, layers, beaconEmbedding }, variables };
 }

@@ -117,8 +117,17 @@ export function batchedSoftmaxAttention(
  * @returns `[count, dHead]`.
  */
 export function cachedSoftmaxAttention(queries: tf.Tensor2D, keys: tf.Tensor2D, values: tf.Tensor2D, bias: tf.Tensor2D): tf.Tensor2D {
+  return cachedSoftmaxAttentionWithWeights(queries, keys, values, bias).output;
+}
+
+/**
+ * Computes {@link cachedSoftmaxAttention} and also returns the softmax probabilities
+ * `[count, len + count]`, which attention statistics read.
+ */
+export function cachedSoftmaxAttentionWithWeights(queries: tf.Tensor2D, keys: tf.Tensor2D, values: tf.Tensor2D, bias: tf.Tensor2D): { output: tf.Tensor2D; probabilities: tf.Tensor2D } {
   const scores = tf.add(matMul2d(queries, tf.transpose(keys)), bias) as tf.Tensor2D; // [count, len + count]
-  return matMul2d(tf.softmax(scores) as tf.Tensor2D, values);
+  const probabilities = tf.softmax(scores) as tf.Tensor2D; // [count, len + count]
+  return { output: matMul2d(probabilities, values), probabilities };
 }
 
 /**

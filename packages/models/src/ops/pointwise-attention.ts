@@ -27,7 +27,10 @@ export interface PointwiseAttentionLayout {
   sharedPositions: boolean;
   /** Time bucket of t_i − t_j of each pair, `[rows, cols]` row-major; `null` without timestamps (bucket 0 everywhere). */
   timeIndex: Int32Array | null;
-  /** Multiplier of each attention weight: merge weight / N where attended, 0 where blocked, `[rows, cols]`. */
+  /**
+   * Multiplier of each attention weight: merge weight / N where attended, 0 where blocked,
+   * `[rows, cols]`. A batch may give each head its own, `[batch, heads, len, cols]`.
+   */
   scale: Float32Array;
 }
 
@@ -83,7 +86,43 @@ export function batchLayout(items: Int32Array, positions: Int32Array, timestamps
 }
 
 /**
- * Lays out `count` appended queries over `len` cached keys followed by the appended keys.
+ * Lays out a padded batch for point-wise attention under an arbitrary mask, for example the
+ * beacon mask: query i attends to key j where `bias[i, j]` is 0. The relative position is
+ * `max(p_i − p_j, 0)`, because a beacon attends to the items of its own chunk that follow it.
+ *
+ * @param bias - `[batch, len, len]`, 0 where attended and negative where blocked.
+ * @param positions - `[batch, len]`.
+ * @param timestamps - `[batch, len]` seconds, or `null`.
+ * @param normalizer - N, the divisor of every attention weight (the maximum length).
+ * @returns arrays of `[batch, len, len]`.
+ */
+export function maskedLayout(bias: Float32Array, positions: Int32Array, timestamps: Float64Array | null, batch: number, len: number, normalizer: number, buckets: number): PointwiseAttentionLayout {
+  const positionIndex = new Int32Array(batch * len * len); // [batch, len, len]
+  const timeIndex = timestamps === null ? null : new Int32Array(batch * len * len); // [batch, len, len]
+  const scale = new Float32Array(batch * len * len); // [batch, len, len]
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < len; i++) {
+      const query = b * len + i;
+      for (let j = 0; j < len; j++) {
+        const pair = query * len + j;
+        if (bias[pair] !== 0) {
+          continue;
+        }
+        const key = b * len + j;
+        positionIndex[pair] = Math.max(positions[query] - positions[key], 0);
+        if (timeIndex !== null && timestamps !== null) {
+          timeIndex[pair] = timeBucket(timestamps[query] - timestamps[key], buckets);
+        }
+        scale[pair] = 1 / normalizer;
+      }
+    }
+  }
+  return { positionIndex, sharedPositions: false, timeIndex, scale };
+}
+
+/**
+ * Lays out `count` appended queries over `len` cached keys followed by the appended keys. A
+ * cached key at a later position than the query gets relative position 0.
  *
  * @param cachedPositions - `[len]` original positions of the cached tokens.
  * @param cachedTimestamps - `[len]` seconds, or `null`.
@@ -113,7 +152,8 @@ export function appendLayout(
     const position = firstPosition + i;
     const time = newTimestamps === null ? 0 : newTimestamps[i];
     for (let j = 0; j < len; j++) {
-      positionIndex[offset + j] = position - cachedPositions[j];
+      // A beacon attends to the items of its own chunk that follow its position, so the distance is clamped at 0.
+      positionIndex[offset + j] = Math.max(position - cachedPositions[j], 0);
       timeIndex[offset + j] = cachedTimestamps === null ? 0 : timeBucket(time - cachedTimestamps[j], buckets);
       scale[offset + j] = (cachedWeights === null ? 1 : cachedWeights[j]) / normalizer;
     }
@@ -148,7 +188,7 @@ function silu(x: tf.Tensor): tf.Tensor {
 export interface BatchedPointwiseAttention {
   /** Attention output with heads side by side, `[batch · len, heads · dv]`. */
   output: tf.Tensor2D;
-  /** |A| of every head, `[batch · heads, len, len]`; `null` unless requested. */
+  /** |A| of every head, `[batch · heads, len, keyLength]`; `null` unless requested. */
   weights: tf.Tensor3D | null;
 }
 
@@ -159,9 +199,10 @@ export interface BatchedPointwiseAttention {
  * @param queries - `[batch · len, heads · dqk]`, already scaled by α.
  * @param keys - `[batch · len, heads · dqk]`.
  * @param values - `[batch · len, heads · dv]`.
- * @param layout - from {@link batchLayout}.
+ * @param layout - from {@link batchLayout} or {@link maskedLayout}, `[batch, len, keyLength]`.
  * @param positionBias - `[maxLength]`.
  * @param timeBias - `[timeBuckets + 1]`.
+ * @param keyLength - keys per sequence when they differ from the queries (Linformer's projected rows come first). Default `len`.
  */
 export function batchedPointwiseAttention(
   queries: tf.Tensor2D,
@@ -174,18 +215,20 @@ export function batchedPointwiseAttention(
   len: number,
   heads: number,
   recordWeights: boolean,
+  keyLength: number = len,
 ): BatchedPointwiseAttention {
   // Split heads: [batch · len, heads · w] -> [batch · heads, len, w].
   const q = splitHeads(queries, batch, len, heads); // [batch · heads, len, dqk]
-  const kTransposed = tf.transpose(splitHeads(keys, batch, len, heads), [0, 2, 1]); // [batch · heads, dqk, len]
-  const v = splitHeads(values, batch, len, heads); // [batch · heads, len, dv]
+  const kTransposed = tf.transpose(splitHeads(keys, batch, keyLength, heads), [0, 2, 1]); // [batch · heads, dqk, keyLength]
+  const v = splitHeads(values, batch, keyLength, heads); // [batch · heads, keyLength, dv]
 
-  // Scores plus relative bias, SiLU, then the mask and 1/N.
-  const scores = batchMatMul(q, kTransposed); // [batch · heads, len, len]
-  const bias = relativeBias(layout, positionBias, timeBias, [batch, 1, len, len]);
-  const scale = tf.tensor4d(layout.scale, [batch, 1, len, len]);
-  const perHead = tf.reshape(scores, [batch, heads, len, len]);
-  const attention = tf.reshape(tf.mul(silu(tf.add(perHead, bias)), scale), [batch * heads, len, len]) as tf.Tensor3D;
+  // Scores plus relative bias, SiLU, then the mask and 1/N (shared by the heads or one per head).
+  const scores = batchMatMul(q, kTransposed); // [batch · heads, len, keyLength]
+  const bias = relativeBias(layout, positionBias, timeBias, [batch, 1, len, keyLength]);
+  const scaleHeads = layout.scale.length / (batch * len * keyLength);
+  const scale = tf.tensor4d(layout.scale, [batch, scaleHeads, len, keyLength]);
+  const perHead = tf.reshape(scores, [batch, heads, len, keyLength]);
+  const attention = tf.reshape(tf.mul(silu(tf.add(perHead, bias)), scale), [batch * heads, len, keyLength]) as tf.Tensor3D;
 
   // Weighted sum of values, heads merged back.
   const output = mergeHeads(batchMatMul(attention, v), batch, len, heads); // [batch · len, heads · dv]
@@ -209,10 +252,30 @@ export function cachedPointwiseAttention(
   positionBias: tf.Tensor1D,
   timeBias: tf.Tensor1D,
 ): tf.Tensor2D {
+  return matMul2d(cachedAttentionMatrix(queries, keys, layout, positionBias, timeBias), values);
+}
+
+/**
+ * Computes {@link cachedPointwiseAttention} and also returns |A| `[count, len + count]`, the
+ * weights that attention statistics read.
+ */
+export function cachedPointwiseAttentionWithWeights(
+  queries: tf.Tensor2D,
+  keys: tf.Tensor2D,
+  values: tf.Tensor2D,
+  layout: PointwiseAttentionLayout,
+  positionBias: tf.Tensor1D,
+  timeBias: tf.Tensor1D,
+): { output: tf.Tensor2D; weights: tf.Tensor2D } {
+  const attention = cachedAttentionMatrix(queries, keys, layout, positionBias, timeBias); // [count, len + count]
+  return { output: matMul2d(attention, values), weights: tf.abs(attention) as tf.Tensor2D };
+}
+
+/** Computes A = SiLU(α·q·kᵀ + rab) · scale of appended queries, `[count, len + count]`. */
+function cachedAttentionMatrix(queries: tf.Tensor2D, keys: tf.Tensor2D, layout: PointwiseAttentionLayout, positionBias: tf.Tensor1D, timeBias: tf.Tensor1D): tf.Tensor2D {
   const [count] = queries.shape;
   const width = keys.shape[0];
   const scores = matMul2d(queries, tf.transpose(keys)); // [count, len + count]
   const bias = relativeBias(layout, positionBias, timeBias, [count, width]);
-  const attention = tf.mul(silu(tf.add(scores, bias)), tf.tensor2d(layout.scale, [count, width])) as tf.Tensor2D; // [count, len + count]
-  return matMul2d(attention, values);
+  return tf.mul(silu(tf.add(scores, bias)), tf.tensor2d(layout.scale, [count, width])) as tf.Tensor2D;
 }

@@ -1,9 +1,10 @@
 import { invalidArgument } from '../messages';
 import { withCtrHeadFlag } from '../ctr/head';
 import { validateHeadVariant, withHeadVariant } from '../variants/head-sharing';
-import { validateBeacon, type BeaconConfig } from '../sequence/beacon';
-import { validateLinformer, type LinformerConfig } from '../sequence/linformer';
-import { validateLsh, type LshConfig } from '../sequence/lsh';
+import type { BeaconConfig } from '../sequence/beacon';
+import type { LinformerConfig } from '../sequence/linformer';
+import type { LshConfig } from '../sequence/lsh';
+import { withSequenceVariant } from '../sequence/variant-config';
 
 /** Hyperparameters of SASRec. */
 export interface SasRecConfig {
@@ -145,28 +146,5 @@ export function resolveSasRecConfig(config: Partial<SasRecConfig> & { itemCount:
   const withHead = withCtrHeadFlag('createSasRec', withVariant, config.ctrHead);
 
   // Sequence-level fields are kept only when set, so that configurations without them stay unchanged.
-  if (config.lsh !== undefined) {
-    validateLsh('createSasRec', config.lsh);
-    const others: string[] = (['kvLatentSize', 'beacon', 'linformer'] as const).filter((field) => config[field] !== undefined);
-    if (config.kvHeads !== undefined && config.kvHeads !== resolved.heads) {
-      others.unshift('kvHeads');
-    }
-    if (others.length > 0) {
-      throw new RangeError(invalidArgument('createSasRec', 'config.lsh', 'no kvHeads below heads, kvLatentSize, beacon or linformer besides it (LSH shares each query head\'s projection with its key)', `lsh and ${others.join(', ')}`));
-    }
-    return { ...withHead, lsh: { buckets: config.lsh.buckets, seed: config.lsh.seed ?? 0 } };
-  }
-  if (config.linformer !== undefined) {
-    validateLinformer('createSasRec', config.linformer, resolved.maxLength);
-    if (config.beacon !== undefined || config.kvLatentSize !== undefined) {
-      const other = config.beacon !== undefined ? 'beacon' : 'kvLatentSize';
-      throw new RangeError(invalidArgument('createSasRec', 'config.linformer', `no ${other} besides it (each variant condenses the cache its own way)`, `linformer and ${other}`));
-    }
-    return { ...withHead, linformer: { blockSize: config.linformer.blockSize, projectedRows: config.linformer.projectedRows } };
-  }
-  if (config.beacon === undefined) {
-    return withHead;
-  }
-  validateBeacon('createSasRec', config.beacon, resolved.maxLength);
-  return { ...withHead, beacon: { chunkSize: config.beacon.chunkSize, beaconsPerChunk: config.beacon.beaconsPerChunk } };
+  return withSequenceVariant('createSasRec', withHead, config);
 }

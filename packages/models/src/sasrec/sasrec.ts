@@ -1,15 +1,16 @@
-import { appendToHead, createEmptyCache, type HeadCache, type KVCache } from '@malloc/compression';
+import { appendToHead, createEmptyCache, headPositions, type HeadCache, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { invalidArgument, positionOutOfRange } from '../messages';
-import { BaseSequentialModel, checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
+import { BaseSequentialModel, checkCacheLayout, DEFAULT_STATS_WINDOW, mergeWeights, type EncoderRecord } from '../model/base-model';
 import { prepareSequence, validateItems, validateTimestamps } from '../model/input';
 import type { AppendResult, EncoderBatch, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from '../model/types';
 import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
-import { chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
+import { appendChunkwise, chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
+import { chunkwiseAttentionStats, concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
 import { linformerAttention, linformerLayout, projectCompletedBlock, type LinformerConfig, type LinformerLayout } from '../sequence/linformer';
 import { bucketBias, createRotations, hashBuckets, maskOtherBuckets, normalizeHeads, perHeadBiasAttention } from '../sequence/lsh';
 import { candidateBias } from '../ctr/candidate-layout';
-import { appendBias, batchedSoftmaxAttention, cachedSoftmaxAttention, causalPaddingBias } from '../ops/attention';
+import { appendBias, batchedSoftmaxAttention, cachedSoftmaxAttentionWithWeights, causalPaddingBias } from '../ops/attention';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
 import { matMul2d } from '../ops/matmul';
 import type { SeededRandom } from '../random';
@@ -122,7 +123,7 @@ export class SasRec extends BaseSequentialModel {
     histories.forEach((history, index) => {
       prepareSequence(where, `histories[${index}]`, history, this.config.itemCount, this.config.maxLength);
     });
-    return histories.map((history) => this.prefillCondensing(where, history, {}));
+    return histories.map((history) => this.prefillCondensing(where, history, { recordStats: options.recordStats, statsWindow: options.statsWindow }));
   }
 
   protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
@@ -135,7 +136,7 @@ export class SasRec extends BaseSequentialModel {
    * and the grown cache is returned. When it is true every token is a candidate at position
    * seenTokens that attends to the cache and to itself only, and the cache is returned unchanged.
    */
-  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean): AppendResult {
+  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
     // Validate the request against the cache and the position range.
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
@@ -153,7 +154,11 @@ export class SasRec extends BaseSequentialModel {
 
     // Run the new tokens through every block against the cached keys and values.
     const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
-    const { hidden, newKeys, newValues } = this.attendToCache(cache, () => this.embed(items, positions, null), count, independent);
+    const { hidden, newKeys, newValues, weights } = this.attendToCache(cache, () => this.embed(items, positions, null), count, independent, records !== null);
+    if (records !== null && weights !== null) {
+      const keyPositions = Int32Array.from([...headPositions(cache.layers[0].heads[0]), ...positions]); // [len + count]
+      records.push({ queryPositions: positions, keyPositions, weights });
+    }
 
     if (independent) {
       return { hidden, cache };
@@ -172,14 +177,17 @@ export class SasRec extends BaseSequentialModel {
   /**
    * Runs `count` embedded tokens through every block against a cache's keys and values, as
    * {@link appendTokens} describes, and returns the final hidden states `[count, d]` and each
-   * layer's new keys and values per cache head.
+   * layer's new keys and values per cache head. With `recordWeights` it also returns each
+   * layer's softmax probabilities `[heads, count, len + count]`, which needs every head to
+   * read the same number of cached rows (true of an uncompressed cache).
    */
   private attendToCache(
     cache: KVCache,
     embedded: () => tf.Tensor2D,
     count: number,
     independent: boolean,
-  ): { hidden: Float32Array; newKeys: Float32Array[][]; newValues: Float32Array[][] } {
+    recordWeights = false,
+  ): { hidden: Float32Array; newKeys: Float32Array[][]; newValues: Float32Array[][]; weights: Float32Array[] | null } {
     const { layers, heads } = this.config;
     const dHead = this.config.hiddenSize / heads;
     const kvHeads = kvHeadsOf(this.config);
@@ -187,6 +195,7 @@ export class SasRec extends BaseSequentialModel {
     const group = heads / kvHeads;
     const newKeys: Float32Array[][] = []; // [layer][cache head] -> [count, keyWidth]
     const newValues: Float32Array[][] = [];
+    const weights: Float32Array[] | null = recordWeights ? [] : null; // per layer [heads, count, len + count]
     const hidden = tf.tidy(() => {
       let x = embedded(); // [count, d]
       for (let layer = 0; layer < layers; layer++) {
@@ -198,6 +207,7 @@ export class SasRec extends BaseSequentialModel {
 
         // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
         const outputs: tf.Tensor2D[] = [];
+        const probabilities: tf.Tensor2D[] = []; // per head [count, len + count]
         newKeys.push(kv.newKeys);
         newValues.push(kv.newValues);
         for (let head = 0; head < heads; head++) {
@@ -211,14 +221,19 @@ export class SasRec extends BaseSequentialModel {
             maskOtherBuckets(biasValues, kv.keys[kvHead].dataSync() as Float32Array, dHead, this.rotations[layer][head], buckets, len, count);
           }
           const bias = tf.tensor2d(biasValues, [count, len + count]);
-          outputs.push(cachedSoftmaxAttention(headQueries, kv.keys[kvHead], kv.values[kvHead], bias));
+          const attention = cachedSoftmaxAttentionWithWeights(headQueries, kv.keys[kvHead], kv.values[kvHead], bias);
+          outputs.push(attention.output);
+          probabilities.push(attention.probabilities);
+        }
+        if (weights !== null) {
+          weights.push(concatFloat32(probabilities.map((tensor) => tensor.dataSync() as Float32Array)));
         }
         const attended = heads === 1 ? outputs[0] : (tf.concat(outputs, 1) as tf.Tensor2D); // [count, d]
         x = this.finishBlock(block, normed, attended, null, null);
       }
       return this.finalNorm(x).dataSync() as Float32Array; // [count, d]
     });
-    return { hidden, newKeys, newValues };
+    return { hidden, newKeys, newValues, weights };
   }
 
   protected encode(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
@@ -317,7 +332,7 @@ export class SasRec extends BaseSequentialModel {
    * Appends items to a beacon or Linformer model's cache chunk by chunk: the items of each
    * chunk are appended as raw tokens, and a chunk that completes is condensed.
    */
-  private appendCondensing(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions): AppendResult {
+  private appendCondensing(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, records: AppendAttentionRecord[] | null = null): AppendResult {
     // Validate the whole request first, so that nothing runs on bad input.
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
@@ -329,19 +344,8 @@ export class SasRec extends BaseSequentialModel {
     }
 
     // Append each chunk's share of the items, condensing every chunk that completes.
-    const { chunkSize } = this.condensation as ChunkCondensation;
-    const d = this.config.hiddenSize;
-    const hidden = new Float32Array(items.length * d); // [count, d]
-    let current = cache;
-    let done = 0;
-    while (done < items.length) {
-      const take = Math.min(items.length - done, chunkSize - (current.seenTokens % chunkSize));
-      const appended = this.appendTokens(where, current, items.subarray(done, done + take), {}, false);
-      hidden.set(appended.hidden, done * d);
-      current = appended.cache.seenTokens % chunkSize === 0 ? this.condenseChunk(appended.cache) : appended.cache;
-      done += take;
-    }
-    return { hidden, cache: current };
+    const appendRaw = (current: KVCache, chunkItems: Int32Array): AppendResult => this.appendTokens(where, current, chunkItems, {}, false, records);
+    return appendChunkwise(cache, items, null, this.condensation as ChunkCondensation, this.config.hiddenSize, appendRaw, (current) => this.condenseChunk(current));
   }
 
   /**
@@ -351,16 +355,18 @@ export class SasRec extends BaseSequentialModel {
   private prefillCondensing(where: string, history: Int32Array, options: PrefillOptions): PrefillResult {
     const prepared = prepareSequence(where, 'history', history, this.config.itemCount, this.config.maxLength);
     validateTimestamps(where, options.timestamps, history.length);
-    const statsWindow = options.statsWindow ?? 1;
+    const statsWindow = options.statsWindow ?? DEFAULT_STATS_WINDOW;
     if (!Number.isInteger(statsWindow) || statsWindow < 1) {
       throw new RangeError(invalidArgument(where, 'options.statsWindow', 'an integer ≥ 1', String(statsWindow)));
     }
     const layout = this.cacheLayout;
     const empty = createEmptyCache(this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth);
-    const cache = prepared.items.length === 0 ? empty : this.appendCondensing(where, empty, prepared.items, {}).cache;
+    const records: AppendAttentionRecord[] | null = options.recordStats === true ? [] : null;
+    const cache = prepared.items.length === 0 ? empty : this.appendCondensing(where, empty, prepared.items, {}, records).cache;
 
-    // NOTE: a beacon or Linformer model records no attention statistics, so strategies that need them (SnapKV, H2O) cannot follow it.
-    return { cache, stats: null };
+    // Statistics over the rows the cache contains, from the attention of every item's query.
+    const stats = records === null ? null : chunkwiseAttentionStats(records, cache, this.condensation as ChunkCondensation, this.config.heads, statsWindow);
+    return { cache, stats };
   }
 
   /**

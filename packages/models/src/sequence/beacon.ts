@@ -20,6 +20,7 @@ import { firstCondensedPosition } from './chunk-cache';
 // Training runs one pass over the items with the beacons interleaved after each complete
 // chunk, under a mask with these rules. Serving appends the items of a chunk to the cache and,
 // when the chunk completes, runs the beacons against the cache and drops the chunk's rows.
+// HSTU also gives each beacon the timestamp of its chunk's last item, for the time bias.
 
 /** Activation Beacon settings of a model configuration. */
 export interface BeaconConfig {
@@ -65,6 +66,11 @@ export interface BeaconBatch {
   readonly beaconIndex: Int32Array;
   /** `[batch, len]` positions; 0 at padding. */
   readonly positions: Int32Array;
+  /**
+   * `[batch, len]` timestamps in seconds: an item's own, and for a beacon the timestamp of
+   * its chunk's last item; 0 at padding. `null` when the input batch has none.
+   */
+  readonly timestamps: Float64Array | null;
   /** `[batch, len]` 1 at items and beacons, 0 at padding. */
   readonly valid: Float32Array;
   /** `[batch, len, len]` additive attention bias: 0 where allowed, {@link BLOCKED} elsewhere. */
@@ -82,10 +88,10 @@ export interface BeaconBatch {
 export function expandBeaconBatch(batch: EncoderBatch, beacon: BeaconConfig): BeaconBatch {
   // Lay out each row: items in order, beacons after each complete chunk.
   const { chunkSize, beaconsPerChunk } = beacon;
-  const rows: { item: number; beaconIndex: number; position: number; source: number }[][] = [];
+  const rows: { item: number; beaconIndex: number; position: number; time: number; source: number }[][] = [];
   let hasPadding = false;
   for (let b = 0; b < batch.batch; b++) {
-    const row: { item: number; beaconIndex: number; position: number; source: number }[] = [];
+    const row: { item: number; beaconIndex: number; position: number; time: number; source: number }[] = [];
     for (let i = 0; i < batch.len; i++) {
       const source = b * batch.len + i;
       const item = batch.items[source];
@@ -94,11 +100,12 @@ export function expandBeaconBatch(batch: EncoderBatch, beacon: BeaconConfig): Be
         continue;
       }
       const position = batch.positions[source];
-      row.push({ item, beaconIndex: -1, position, source });
+      const time = batch.timestamps === null ? 0 : batch.timestamps[source];
+      row.push({ item, beaconIndex: -1, position, time, source });
       if ((position + 1) % chunkSize === 0) {
         const first = firstCondensedPosition(position + 1, beaconsPerChunk);
         for (let j = 0; j < beaconsPerChunk; j++) {
-          row.push({ item: 0, beaconIndex: j, position: first + j, source: -1 });
+          row.push({ item: 0, beaconIndex: j, position: first + j, time, source: -1 });
         }
       }
     }
@@ -110,6 +117,7 @@ export function expandBeaconBatch(batch: EncoderBatch, beacon: BeaconConfig): Be
   const items = new Int32Array(batch.batch * len); // [batch, len]
   const beaconIndex = new Int32Array(batch.batch * len).fill(-1); // [batch, len]
   const positions = new Int32Array(batch.batch * len); // [batch, len]
+  const timestamps = batch.timestamps === null ? null : new Float64Array(batch.batch * len); // [batch, len]
   const valid = new Float32Array(batch.batch * len); // [batch, len]
   const sourceRows = new Int32Array(batch.batch * batch.len); // [batch · originalLen]
   rows.forEach((row, b) => {
@@ -121,13 +129,16 @@ export function expandBeaconBatch(batch: EncoderBatch, beacon: BeaconConfig): Be
       items[index] = token.item;
       beaconIndex[index] = token.beaconIndex;
       positions[index] = token.position;
+      if (timestamps !== null) {
+        timestamps[index] = token.time;
+      }
       valid[index] = 1;
       if (token.source >= 0) {
         sourceRows[token.source] = index;
       }
     });
   });
-  return { len, items, beaconIndex, positions, valid, bias: beaconBias(beacon, beaconIndex, positions, valid, batch.batch, len), sourceRows };
+  return { len, items, beaconIndex, positions, timestamps, valid, bias: beaconBias(beacon, beaconIndex, positions, valid, batch.batch, len), sourceRows };
 }
 
 /**

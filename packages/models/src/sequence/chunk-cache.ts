@@ -1,7 +1,8 @@
-import { Float32Storage, gatherHead, headPositions, type HeadCache } from '@malloc/compression';
+import { Float32Storage, gatherHead, headPositions, type HeadCache, type KVCache } from '@malloc/compression';
 import { invalidArgument } from '../messages';
 import type { ModelConfig } from '../model/types';
-import { variantCacheBytes } from '../variants/cache-bytes';
+import type { AppendResult } from '../model/types';
+import { variantCacheBytes, type VariantCacheBytesOptions } from '../variants/cache-bytes';
 import { cacheHeadsOf } from '../variants/head-sharing';
 
 // Cache layout shared by the sequence-level variants that condense each complete chunk of
@@ -59,18 +60,60 @@ export function sequenceKeptTokens(config: Readonly<ModelConfig>, seenTokens: nu
  * then stores them as int32. They have a gap once two chunks are complete and
  * `rowsPerChunk < chunkSize`: chunks of 4 condensed into 2 rows keep positions 2, 3, 6, 7
  * after 8 items. A model without a sequence-level variant gets `variantCacheBytes(config, seenTokens)`.
+ * With `options.timestamps` (HSTU prefilled with timestamps) every row also stores a float64
+ * timestamp, condensed rows included.
  *
  * @throws RangeError when `seenTokens` is not an integer ≥ 0.
  */
-export function sequenceCacheBytes(config: Readonly<ModelConfig>, seenTokens: number): number {
+export function sequenceCacheBytes(config: Readonly<ModelConfig>, seenTokens: number, options: VariantCacheBytesOptions = {}): number {
   const rows = sequenceKeptTokens(config, seenTokens);
   const condensation = chunkCondensationOf(config);
   if (condensation === null) {
-    return variantCacheBytes(config, rows);
+    return variantCacheBytes(config, rows, options);
   }
   const completed = Math.floor(seenTokens / condensation.chunkSize);
   const positionsStored = completed >= 2 && condensation.rowsPerChunk < condensation.chunkSize;
-  return variantCacheBytes(config, rows) + (positionsStored ? config.layers * cacheHeadsOf(config) * rows * 4 : 0);
+  return variantCacheBytes(config, rows, options) + (positionsStored ? config.layers * cacheHeadsOf(config) * rows * 4 : 0);
+}
+
+/**
+ * Appends items to the cache of a beacon or Linformer model chunk by chunk. Each chunk's share
+ * of the items is appended as raw tokens with `appendRaw`. A chunk that completes is condensed
+ * with `condense`, which gets the timestamp of the chunk's last item (`null` without
+ * timestamps). SASRec and HSTU share this loop, so that prefill and append condense at the
+ * same item counts.
+ *
+ * @param items - `[count]` item ids, already validated.
+ * @param timestamps - `[count]` seconds, or `null`.
+ * @param hiddenSize - width d of the returned hidden states.
+ * @returns the hidden states of every item `[count, d]` and the cache after the last item.
+ */
+export function appendChunkwise(
+  cache: KVCache,
+  items: Int32Array,
+  timestamps: Float64Array | null,
+  condensation: ChunkCondensation,
+  hiddenSize: number,
+  appendRaw: (cache: KVCache, items: Int32Array, timestamps: Float64Array | null) => AppendResult,
+  condense: (cache: KVCache, lastTimestamp: number | null) => KVCache,
+): AppendResult {
+  const { chunkSize } = condensation;
+  const hidden = new Float32Array(items.length * hiddenSize); // [count, d]
+  let current = cache;
+  let done = 0;
+  while (done < items.length) {
+    // Append the items that fit in the current chunk.
+    const take = Math.min(items.length - done, chunkSize - (current.seenTokens % chunkSize));
+    const times = timestamps === null ? null : timestamps.subarray(done, done + take);
+    const appended = appendRaw(current, items.subarray(done, done + take), times);
+    hidden.set(appended.hidden, done * hiddenSize);
+
+    // Condense the chunk when it is complete.
+    const complete = appended.cache.seenTokens % chunkSize === 0;
+    current = complete ? condense(appended.cache, times === null ? null : times[take - 1]) : appended.cache;
+    done += take;
+  }
+  return { hidden, cache: current };
 }
 
 /**

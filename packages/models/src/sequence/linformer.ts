@@ -6,6 +6,7 @@ import { BLOCKED, dropout } from '../ops/layers';
 import { batchMatMul } from '../ops/matmul';
 import type { SeededRandom } from '../random';
 import type { EncoderBatch } from '../model/types';
+import { timeBucket, type PointwiseAttentionLayout } from '../ops/pointwise-attention';
 import { firstCondensedPosition, splitChunkRows } from './chunk-cache';
 
 // Linformer projection of the length axis (Sinong Wang et al., "Linformer: Self-Attention
@@ -19,6 +20,8 @@ import { firstCondensedPosition, splitChunkRows } from './chunk-cache';
 // A query attends to the projected rows of the blocks before its own block and, causally, to
 // the raw tokens of its own block. The cache stores the projected rows of complete blocks
 // (at the block's last `projectedRows` positions) and the newest, incomplete block raw.
+// SASRec takes a softmax over these rows; HSTU applies its point-wise attention to them, with
+// each projected row at its position and with the timestamp of the block's last item.
 
 /** Causal Linformer settings of a model configuration. */
 export interface LinformerConfig {
@@ -147,22 +150,12 @@ export function linformerAttention(
   dropoutRate: number,
   random: SeededRandom | null,
 ): tf.Tensor2D {
-  const width = queries.shape[1];
   const dHead = keys.shape[1] / heads;
   const total = layout.rows + len;
 
-  // Project each complete block: [batch, rows, len] · [batch, len, width] -> [batch, rows, width].
-  const project = (x: tf.Tensor2D, projection: tf.Tensor2D): tf.Tensor2D => {
-    if (layout.rows === 0) {
-      return x;
-    }
-    const table = tf.concat([tf.reshape(projection, [-1]), tf.zeros([1])]); // [projectedRows · blockSize + 1]
-    const matrix = tf.reshape(tf.gather(table, tf.tensor1d(layout.projectionIndex, 'int32')), [batch, layout.rows, len]) as tf.Tensor3D;
-    const projected = batchMatMul(matrix, tf.reshape(x, [batch, len, width]) as tf.Tensor3D); // [batch, rows, width]
-    return tf.reshape(tf.concat([projected, tf.reshape(x, [batch, len, width])], 1), [batch * total, width]) as tf.Tensor2D;
-  };
-  const allKeys = project(keys, keyProjection); // [batch · (rows + len), width]
-  const allValues = project(values, valueProjection); // [batch · (rows + len), width]
+  // Project each complete block and put the projected rows before the raw tokens.
+  const allKeys = projectBlocks(keys, keyProjection, layout, batch, len); // [batch · (rows + len), width]
+  const allValues = projectBlocks(values, valueProjection, layout, batch, len); // [batch · (rows + len), width]
 
   // Scores over projected rows and raw tokens, bias, softmax and the weighted sum of values.
   const q = splitHeads(tf.mul(queries, 1 / Math.sqrt(dHead)) as tf.Tensor2D, batch, len, heads); // [batch · heads, len, dHead]
@@ -178,6 +171,75 @@ export function linformerAttention(
   }
   const weights = dropout(tf.softmax(scores) as tf.Tensor3D, dropoutRate, random);
   return mergeHeads(batchMatMul(weights, v), batch, len, heads);
+}
+
+/**
+ * Projects each complete block of a padded batch and puts the projected rows of each sequence
+ * before its raw tokens: `[batch, rows, len] · [batch, len, width]`, concatenated with the input.
+ *
+ * @param x - `[batch · len, width]` keys or values.
+ * @param projection - E or F, `[projectedRows, blockSize]`.
+ * @returns `[batch · (rows + len), width]`.
+ */
+export function projectBlocks(x: tf.Tensor2D, projection: tf.Tensor2D, layout: LinformerLayout, batch: number, len: number): tf.Tensor2D {
+  if (layout.rows === 0) {
+    return x;
+  }
+  const width = x.shape[1];
+  const total = layout.rows + len;
+  const table = tf.concat([tf.reshape(projection, [-1]), tf.zeros([1])]); // [projectedRows · blockSize + 1]
+  const matrix = tf.reshape(tf.gather(table, tf.tensor1d(layout.projectionIndex, 'int32')), [batch, layout.rows, len]) as tf.Tensor3D;
+  const projected = batchMatMul(matrix, tf.reshape(x, [batch, len, width]) as tf.Tensor3D); // [batch, rows, width]
+  return tf.reshape(tf.concat([projected, tf.reshape(x, [batch, len, width])], 1), [batch * total, width]) as tf.Tensor2D;
+}
+
+/**
+ * Lays out a padded batch of a Linformer HSTU for point-wise attention over the projected rows
+ * followed by the raw tokens, with the pairs that {@link linformerLayout} allows. Projected row
+ * r of block c sits at position `(c + 1) · blockSize − projectedRows + r` and carries the
+ * timestamp of the block's last item, as the cache stores it.
+ *
+ * @param normalizer - N, the divisor of every attention weight (the maximum length).
+ * @returns arrays of `[batch, len, rows + len]`.
+ */
+export function linformerPointwiseLayout(batch: EncoderBatch, linformer: LinformerConfig, layout: LinformerLayout, normalizer: number, buckets: number): PointwiseAttentionLayout {
+  const { blockSize, projectedRows } = linformer;
+  const { len } = batch;
+  const width = layout.rows + len;
+  const positionIndex = new Int32Array(batch.batch * len * width); // [batch, len, rows + len]
+  const timeIndex = batch.timestamps === null ? null : new Int32Array(batch.batch * len * width); // [batch, len, rows + len]
+  const scale = new Float32Array(batch.batch * len * width); // [batch, len, rows + len]
+  for (let b = 0; b < batch.batch; b++) {
+    // Timestamp of each block's last item in this sequence.
+    const blockTimes = new Float64Array(layout.rows / projectedRows); // [blocks]
+    for (let t = 0; t < len; t++) {
+      const position = batch.positions[b * len + t];
+      const block = Math.floor(position / blockSize);
+      if (batch.items[b * len + t] !== 0 && position % blockSize === blockSize - 1 && block < blockTimes.length && batch.timestamps !== null) {
+        blockTimes[block] = batch.timestamps[b * len + t];
+      }
+    }
+
+    // Every attended pair gets its relative position, time bucket and 1/N.
+    for (let t = 0; t < len; t++) {
+      const query = b * len + t;
+      const offset = query * width;
+      for (let m = 0; m < width; m++) {
+        if (layout.bias[offset + m] !== 0) {
+          continue;
+        }
+        const projectedBlock = Math.floor(m / projectedRows);
+        const keyPosition = m < layout.rows ? (projectedBlock + 1) * blockSize - projectedRows + (m % projectedRows) : batch.positions[b * len + m - layout.rows];
+        positionIndex[offset + m] = batch.positions[query] - keyPosition;
+        if (timeIndex !== null && batch.timestamps !== null) {
+          const keyTime = m < layout.rows ? blockTimes[projectedBlock] : batch.timestamps[b * len + m - layout.rows];
+          timeIndex[offset + m] = timeBucket(batch.timestamps[query] - keyTime, buckets);
+        }
+        scale[offset + m] = 1 / normalizer;
+      }
+    }
+  }
+  return { positionIndex, sharedPositions: false, timeIndex, scale };
 }
 
 /**
@@ -217,8 +279,10 @@ export function firstProjectedPosition(linformer: LinformerConfig, blockEnd: num
  *
  * @param keyProjections - per layer E, `[projectedRows, blockSize]` row-major.
  * @param valueProjections - per layer F, `[projectedRows, blockSize]` row-major.
+ * @param lastTimestamp - timestamp of the block's last item, which every projected row stores when the cache stores timestamps; `null` otherwise.
+ * @throws TypeError when the cache stores timestamps and `lastTimestamp` is `null`.
  */
-export function projectCompletedBlock(cache: KVCache, linformer: LinformerConfig, keyProjections: readonly Float32Array[], valueProjections: readonly Float32Array[]): KVCache {
+export function projectCompletedBlock(cache: KVCache, linformer: LinformerConfig, keyProjections: readonly Float32Array[], valueProjections: readonly Float32Array[], lastTimestamp: number | null = null): KVCache {
   const { blockSize, projectedRows } = linformer;
   const blockEnd = cache.seenTokens;
   const blockStart = blockEnd - blockSize;
@@ -241,7 +305,11 @@ export function projectCompletedBlock(cache: KVCache, linformer: LinformerConfig
       });
       const projectedKeys = projectBlock(blockKeys, positions, dKey, keyProjections[layer], projectedRows, blockSize, blockStart); // [projectedRows, dKey]
       const projectedValues = projectBlock(blockValues, positions, dValue, valueProjections[layer], projectedRows, blockSize, blockStart); // [projectedRows, dValue]
-      return appendToHead(remaining, projectedKeys, projectedValues, projectedRows, firstPosition, null);
+      if (head.timestamps !== null && lastTimestamp === null) {
+        throw new TypeError(invalidArgument('projectCompletedBlock', 'lastTimestamp', "the timestamp of the block's last item, because the cache stores timestamps", 'null'));
+      }
+      const times = head.timestamps === null ? null : new Float64Array(projectedRows).fill(lastTimestamp as number); // [projectedRows]
+      return appendToHead(remaining, projectedKeys, projectedValues, projectedRows, firstPosition, times);
     }),
   }));
   return { layers, seenTokens: cache.seenTokens, itemIds: cache.itemIds };

@@ -8,8 +8,9 @@ import { SeededRandom } from '../random';
 // Reformer-style LSH attention (Nikita Kitaev, Łukasz Kaiser and Anselm Levskaya, "Reformer:
 // The Efficient Transformer", ICLR 2020, arXiv:2001.04451), for causal attention with a cache.
 //
-// Queries and keys share one projection: with s = LN(x) · W_q + b_q per head, the query is s
-// and the key is s / ‖s‖. Angular LSH hashes each token into one of `buckets` buckets,
+// Queries and keys share one projection: with s = LN(x) · W_q + b_q per head in SASRec, or
+// s = SiLU(LN(x) · W_q) in HSTU, the query is s (HSTU scales it by 1/√dqk) and the key is
+// s / ‖s‖. Angular LSH hashes each token into one of `buckets` buckets,
 // argmax([s·R; −s·R]) with a fixed random rotation R of shape [dHead, buckets / 2] per layer
 // and head, drawn from `seed`. A query attends causally to the keys of its own bucket only.
 // Deviations from Reformer: one hash round, and exact attention over the whole bucket instead
@@ -115,9 +116,10 @@ export function normalizeHeads(x: tf.Tensor2D, heads: number): tf.Tensor2D {
  *
  * @param bias - `[batch, len, len]`.
  * @param buckets - per head, `[batch · len]` bucket ids.
+ * @param blocked - entry of a pair in different buckets: {@link BLOCKED} for a softmax bias, 0 for HSTU's attention scale.
  * @returns `[batch · heads, len, len]`.
  */
-export function bucketBias(bias: Float32Array, buckets: readonly Int32Array[], batch: number, len: number): Float32Array {
+export function bucketBias(bias: Float32Array, buckets: readonly Int32Array[], batch: number, len: number, blocked: number = BLOCKED): Float32Array {
   const heads = buckets.length;
   const out = new Float32Array(batch * heads * len * len); // [batch · heads, len, len]
   for (let b = 0; b < batch; b++) {
@@ -127,7 +129,7 @@ export function bucketBias(bias: Float32Array, buckets: readonly Int32Array[], b
         const from = (b * len + i) * len;
         const to = ((b * heads + head) * len + i) * len;
         for (let j = 0; j < len; j++) {
-          out[to + j] = ids[b * len + i] === ids[b * len + j] ? bias[from + j] : BLOCKED;
+          out[to + j] = ids[b * len + i] === ids[b * len + j] ? bias[from + j] : blocked;
         }
       }
     }
@@ -170,14 +172,15 @@ export function perHeadBiasAttention(
  * bucket of its own key, row `len + i`.
  *
  * @param keys - `[len + count, dHead]` cached keys followed by the new tokens' keys.
+ * @param blocked - entry of a blocked pair: {@link BLOCKED} for a softmax bias, 0 for HSTU's attention scale.
  */
-export function maskOtherBuckets(bias: Float32Array, keys: Float32Array, dHead: number, rotation: Float32Array, buckets: number, len: number, count: number): void {
+export function maskOtherBuckets(bias: Float32Array, keys: Float32Array, dHead: number, rotation: Float32Array, buckets: number, len: number, count: number, blocked: number = BLOCKED): void {
   const width = len + count;
   const ids = hashBuckets(keys, width, dHead, 0, dHead, rotation, buckets); // [len + count]
   for (let i = 0; i < count; i++) {
     for (let j = 0; j < width; j++) {
       if (ids[j] !== ids[len + i]) {
-        bias[i * width + j] = BLOCKED;
+        bias[i * width + j] = blocked;
       }
     }
   }
