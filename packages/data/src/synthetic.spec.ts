@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { thrownBy } from './__fixtures__/temp-files';
 import { invalidArgument } from './messages';
 import { leaveOneOut } from './split';
@@ -71,6 +72,20 @@ function longTermReturns(dataset: SequenceDataset, catalogue: SyntheticCatalogue
   }
   distances.sort((a, b) => a - b);
   return { share: distances.length / dataset.items.length, distances };
+}
+
+/** SHA-256 of a dataset's offsets, item ids and timestamps, as stored bytes. */
+function datasetHash(dataset: SequenceDataset): string {
+  const hash = createHash('sha256');
+  for (const array of [dataset.offsets, dataset.items, dataset.timestamps as Float64Array]) {
+    hash.update(Buffer.from(array.buffer, array.byteOffset, array.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+/** Topic of every item of `user`, in order, read through the catalogue. */
+function topicsOfUser(dataset: SequenceDataset, catalogue: SyntheticCatalogue, user: number): number[] {
+  return Array.from(dataset.items.subarray(dataset.offsets[user], dataset.offsets[user + 1]), (item) => catalogue.topicOfItem[Number(dataset.rawItemIds[item])]);
 }
 
 /** Fraction of the newest history that the `window` strategy keeps at compression ratio 0.875. */
@@ -184,6 +199,11 @@ describe('generateSynthetic', () => {
       expect(defaults.ratings).toBeNull();
     });
 
+    it('keeps the output of version 1', () => {
+      // The SHA-256 of the default output before returnGap existed.
+      expect(datasetHash(defaults)).toBe('a59bf7b34c851d347245d2770a4f8f3e109dc2d4c5630505d3cc8ce608f5a944');
+    });
+
     it('records every setting in source.params', () => {
       expect(defaults.source).toMatchObject({ files: [], format: 'synthetic' });
       expect(defaults.source.params).toMatchObject({
@@ -237,77 +257,259 @@ describe('generateSynthetic', () => {
       expect(returns.share).toBeLessThan(0.015);
     });
 
+    describe('returnGap', () => {
+      // Every step starts a session (sessionProbability 0), and every session start whose
+      // interest is past the gap returns to it (longTermStrength 1), so the gap alone decides
+      // which steps hold the interest topic. Browse sessions avoid that topic, and step 0 is
+      // always a return because the interest was never visited.
+      const base: SyntheticOptions = {
+        users: 20,
+        items: 200,
+        topics: 4,
+        meanLength: 12,
+        minLength: 12,
+        maxLength: 12,
+        seed: 5,
+        sessionProbability: 0,
+        repeatProbability: 0,
+        interestsPerUser: 1,
+        longTermStrength: 1,
+        returnGap: 3,
+      };
+      const interestSteps = (options: SyntheticOptions): number[][] => {
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        return Array.from({ length: dataset.userCount }, (_, user) => {
+          const topics = topicsOfUser(dataset, catalogue, user);
+          return topics.flatMap((topic, step) => (topic === topics[0] ? [step] : []));
+        });
+      };
+
+      it('spaces returns by more than the gap', () => {
+        // Steps 1–3 lie 1–3 steps after step 0, not more than 3, so they browse. Step 4
+        // returns, then 8; step 12 is past the end.
+        for (const steps of interestSteps(base)) {
+          expect(steps).toEqual([0, 4, 8]);
+        }
+      });
+
+      it('keeps interest items out of the steps before the final return', () => {
+        // The final return is step 11, so steps 11 − 3 = 8 to 10 hold no interest item, and
+        // the return due at step 8 never starts.
+        for (const steps of interestSteps({ ...base, finalReturns: 1 })) {
+          expect(steps).toEqual([0, 4, 11]);
+        }
+      });
+
+      it('ends an interest session where those steps begin', () => {
+        // Every step continues the session (sessionProbability 1): steps 0–7 stay on the
+        // interest, step 8 must start a browse session, which runs to step 10.
+        for (const steps of interestSteps({ ...base, sessionProbability: 1, finalReturns: 1 })) {
+          expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 11]);
+        }
+      });
+
+      it('changes nothing at 0', () => {
+        // The SHA-256 of this output before returnGap existed.
+        const options: SyntheticOptions = {
+          users: 100,
+          items: 2000,
+          topics: 20,
+          meanLength: 200,
+          minLength: 200,
+          maxLength: 200,
+          seed: 3,
+          popularitySkew: 0.5,
+          sessionProbability: 0.5,
+          repeatProbability: 0,
+          interestsPerUser: 8,
+          interestPhase: 0.25,
+          longTermStrength: 1,
+          finalReturns: 1,
+          returnStart: 'popular',
+        };
+
+        expect(datasetHash(generateSynthetic({ ...options, returnGap: 0 }))).toBe('dbe4a6217dc32c07d4e57115fa5812a664fc3c3a6c7eb7ebb2d171b6ccae10ab');
+      });
+
+      it('is recorded in source.params', () => {
+        expect(generateSynthetic(base).source.params).toMatchObject({ returnGap: 3 });
+        expect(defaults.source.params).toMatchObject({ returnGap: 0 });
+      });
+    });
+
+    describe('returnPeriod', () => {
+      // Every step starts a session (sessionProbability 0) and no session returns by chance
+      // (longTermStrength 0), so only the schedule puts the interest topic in a sequence.
+      // Browse sessions avoid that topic.
+      const base: SyntheticOptions = {
+        users: 20,
+        items: 200,
+        topics: 4,
+        meanLength: 12,
+        minLength: 12,
+        maxLength: 12,
+        seed: 6,
+        sessionProbability: 0,
+        repeatProbability: 0,
+        interestsPerUser: 1,
+        longTermStrength: 0,
+        returnPeriod: 4,
+      };
+      const stepsOnTopicOf = (options: SyntheticOptions, reference: number): number[][] => {
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        return Array.from({ length: dataset.userCount }, (_, user) => {
+          const topics = topicsOfUser(dataset, catalogue, user);
+          return topics.flatMap((topic, step) => (topic === topics[reference] ? [step] : []));
+        });
+      };
+
+      it('returns at the scheduled steps', () => {
+        // Steps whose successor is a multiple of 4: 3, 7 and 11.
+        for (const steps of stepsOnTopicOf(base, 3)) {
+          expect(steps).toEqual([3, 7, 11]);
+        }
+      });
+
+      it('skips steps that returnGap keeps free', () => {
+        // The final return is step 11 and returnGap 5 frees steps 6 to 10, so the scheduled
+        // return at step 7 does not happen.
+        for (const steps of stepsOnTopicOf({ ...base, finalReturns: 1, returnGap: 5 }, 3)) {
+          expect(steps).toEqual([3, 11]);
+        }
+      });
+
+      it('continues the running session after a return', () => {
+        // Every step but the returns continues the session (sessionProbability 1), so steps
+        // 0–2, 4–6 and 8–10 walk one topic's order. The step after a return moves one or two
+        // places on from the step before it, wrapping around the topic's 50 items.
+        const options: SyntheticOptions = { ...base, sessionProbability: 1 };
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        const positionOf = (item: number): number => catalogue.positionInTopic[Number(dataset.rawItemIds[item])];
+        for (let user = 0; user < dataset.userCount; user++) {
+          const topics = topicsOfUser(dataset, catalogue, user);
+          const items = dataset.items.subarray(dataset.offsets[user], dataset.offsets[user + 1]);
+          const session = [0, 1, 2, 4, 5, 6, 8, 9, 10];
+
+          expect(session.map((step) => topics[step])).toEqual(session.map(() => topics[0]));
+          expect([3, 7, 11].every((step) => topics[step] !== topics[0])).toBe(true);
+          for (const step of [4, 8]) {
+            expect([1, 2]).toContain((positionOf(items[step]) - positionOf(items[step - 2]) + 50) % 50);
+          }
+        }
+      });
+
+      it('puts a cue session before each return', () => {
+        // Returns at steps 3, 7 and 11 with returnCue 2: steps 1–2, 5–6 and 9–10 walk the
+        // partner topic (t + ⌊4 / 2⌋) mod 4 of the return's topic t. Steps 0, 4 and 8 start
+        // sessions elsewhere, because every step starts one (sessionProbability 0).
+        const options: SyntheticOptions = { ...base, returnCue: 2 };
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        const positionOf = (item: number): number => catalogue.positionInTopic[Number(dataset.rawItemIds[item])];
+        for (let user = 0; user < dataset.userCount; user++) {
+          const topics = topicsOfUser(dataset, catalogue, user);
+          const items = dataset.items.subarray(dataset.offsets[user], dataset.offsets[user + 1]);
+          const partner = (topics[3] + 2) % 4;
+
+          expect([3, 7, 11].map((step) => topics[step])).toEqual([topics[3], topics[3], topics[3]]);
+          expect([1, 2, 5, 6, 9, 10].map((step) => topics[step])).toEqual([1, 2, 5, 6, 9, 10].map(() => partner));
+          for (const step of [2, 6, 10]) {
+            expect([1, 2]).toContain((positionOf(items[step]) - positionOf(items[step - 1]) + 50) % 50);
+          }
+        }
+      });
+
+      it('is recorded in source.params', () => {
+        expect(generateSynthetic(base).source.params).toMatchObject({ returnPeriod: 4 });
+        expect(defaults.source.params).toMatchObject({ returnPeriod: 0 });
+      });
+    });
+
     describe('long-term diagnostic settings', () => {
       // The settings of the runner's generator diagnostic, with fewer users.
       const shared: SyntheticOptions = {
         users: 400,
         items: 2000,
-        topics: 20,
+        topics: 40,
         meanLength: 200,
         minLength: 200,
         maxLength: 200,
         seed: 3,
         popularitySkew: 0.5,
-        sessionProbability: 0.5,
+        sessionProbability: 0.75,
         repeatProbability: 0,
       };
-      const strongOptions: SyntheticOptions = { ...shared, interestsPerUser: 8, interestPhase: 0.25, longTermStrength: 1, finalReturns: 1, returnStart: 'popular' };
+      const strongOptions: SyntheticOptions = { ...shared, interestsPerUser: 4, longTermStrength: 0, returnPeriod: 10, returnCue: 3 };
       const withoutOptions: SyntheticOptions = { ...shared, interestsPerUser: 0, longTermStrength: 0 };
       const strong = generateSynthetic(strongOptions);
       const without = generateSynthetic(withoutOptions);
       const catalogue = generateSyntheticCatalogue(shared);
 
-      it('shows only interest topics in the interest phase', () => {
-        // 50 of 200 steps; with 8 or more session starts in them, all 8 interests appear.
-        const phase = Math.ceil(0.25 * 200);
-        let usersWithAllTopics = 0;
+      it('returns to the item 40 steps back', () => {
+        // Steps 9, 19, …, 199 visit the 4 interests in turn, so from step 49 on each is the
+        // successor (one or two places on) of the item 40 steps earlier, in the same topic.
+        const positionOf = (item: number): number => catalogue.positionInTopic[Number(strong.rawItemIds[item])];
         for (let user = 0; user < strong.userCount; user++) {
-          const topics = new Set<number>();
-          for (let k = strong.offsets[user]; k < strong.offsets[user] + phase; k++) {
-            topics.add(catalogue.topicOfItem[Number(strong.rawItemIds[strong.items[k]])]);
+          const topics = topicsOfUser(strong, catalogue, user);
+          const items = strong.items.subarray(strong.offsets[user], strong.offsets[user + 1]);
+          for (let step = 49; step < 200; step += 10) {
+            const size = catalogue.topicItems[topics[step]].length;
+
+            expect(topics[step]).toBe(topics[step - 40]);
+            expect([1, 2]).toContain((positionOf(items[step]) - positionOf(items[step - 40]) + size) % size);
           }
-          usersWithAllTopics += topics.size === 8 ? 1 : 0;
+        }
+      });
+
+      it('puts interest topics only at the scheduled steps', () => {
+        // Sessions never start on an interest (longTermStrength 0, no interest phase), so the
+        // 4 topics of steps 9, 19, 29 and 39 appear nowhere else. The exception is a topic
+        // that is the partner (t + 20) mod 40 of another, because cue sessions walk it.
+        let usersWithoutPartners = 0;
+        for (let user = 0; user < strong.userCount; user++) {
+          const topics = topicsOfUser(strong, catalogue, user);
+          const interests = new Set([9, 19, 29, 39].map((step) => topics[step]));
+          if ([...interests].some((topic) => interests.has((topic + 20) % 40))) {
+            continue;
+          }
+          usersWithoutPartners++;
+          const steps = topics.flatMap((topic, step) => (interests.has(topic) ? [step] : []));
+
+          expect(interests.size).toBe(4);
+          expect(steps).toEqual(Array.from({ length: 20 }, (_, n) => 10 * n + 9));
         }
 
-        // Step 0 starts a session and each of the other 49 steps does with chance 0.5, so
-        // fewer than 8 starts has chance P(binomial(49, 0.5) < 7) ≈ 3e-8 per user.
-        expect(usersWithAllTopics).toBe(strong.userCount);
+        // A partner pair among 4 of 40 topics has chance 1 − (38 · 36 · 34) / (39 · 38 · 37) ≈ 0.15.
+        expect(usersWithoutPartners).toBeGreaterThan(0.7 * strong.userCount);
       });
 
       it('puts most test targets out of the window', () => {
-        // The target returns to the interest visited longest ago. That topic is in the window
-        // of w = ⌊199 · 0.125⌋ = 24 steps only if all 8 interests are. The sessions that
-        // overlap the window are the one running at its start and N new ones. Each step
-        // starts a session with p = 1 − 0.5, and every session is a return
-        // (longTermStrength 1), so N is binomial(24, p). Each return picks one of the 8 topics
-        // uniformly, so m returns cover all 8 with chance
-        // cover(m) = Σ_j (−1)^j C(8, j) (1 − j/8)^m, and P(in window) = E[cover(N + 1)].
-        const p = 0.5;
-        const choose = (n: number, k: number): number => (k === 0 ? 1 : (choose(n, k - 1) * (n - k + 1)) / k);
-        const cover = (m: number): number => Array.from({ length: 9 }, (_, j) => (-1) ** j * choose(8, j) * (1 - j / 8) ** m).reduce((sum, term) => sum + term, 0);
-        let inWindow = 0;
-        for (let n = 0; n <= 24; n++) {
-          inWindow += choose(24, n) * p ** n * (1 - p) ** (24 - n) * cover(n + 1);
-        }
-        const bound = 1 - inWindow;
-        const noise = 3 * Math.sqrt((bound * (1 - bound)) / strong.userCount);
-
+        // The window keeps w = ⌊199 · 0.125⌋ = 24 steps, and the target's topic was last seen 40
+        // steps earlier, one or two places before the target in its order. Only a cue session
+        // can put an item of that topic later: those before the returns at 169, 179 and 189
+        // walk the partner topics of those returns' interests. The target's topic is one of
+        // those 3 partners with chance 3 / 39.
         const shares = outOfWindowShares(strong, catalogue);
+        const bound = (share: number): number => share - 3 * Math.sqrt((share * (1 - share)) / strong.userCount);
 
-        expect(shares.topic).toBeGreaterThanOrEqual(bound - noise);
-        // 'popular' starts only on items the user has not consumed.
-        expect(shares.inHistory).toBe(0);
+        expect(shares.topic).toBeGreaterThanOrEqual(bound(1 - 3 / 39));
+        expect(shares.successor).toBeGreaterThanOrEqual(bound(1 - 3 / 39));
+        // 'resume' walks a topic without repeats until it wraps, so only a cue session can consume the target.
+        expect(shares.inHistory).toBeLessThanOrEqual(3 / 39);
       });
 
       it('puts few test targets out of the window without interests', () => {
-        // Such a target must start a session (chance 1 − 0.5) at one of the two items after the
+        // Such a target must start a session (chance 1 − 0.75) at one of the two items after the
         // topic's last item. The start is drawn by popularity inside the topic, so its chance is
         // at most the largest share of a topic's weight held by two of its items.
         const twoItemShares = catalogue.topicItems.map((items) => {
           const weights = Array.from(items, (item) => catalogue.popularity[item]).sort((a, b) => b - a);
           return (weights[0] + weights[1]) / weights.reduce((sum, weight) => sum + weight, 0);
         });
-        const bound = 0.5 * Math.max(...twoItemShares);
+        const bound = 0.25 * Math.max(...twoItemShares);
         const noise = 3 * Math.sqrt((bound * (1 - bound)) / without.userCount);
         const share = outOfWindowShares(without, catalogue).successor;
 
@@ -316,8 +518,8 @@ describe('generateSynthetic', () => {
       });
 
       it('records the new settings', () => {
-        expect(strong.source.params).toMatchObject({ interestPhase: 0.25, finalReturns: 1, interestsPerUser: 8, returnStart: 'popular' });
-        expect(defaults.source.params).toMatchObject({ interestPhase: 0, finalReturns: 0, returnStart: 'resume' });
+        expect(strong.source.params).toMatchObject({ interestsPerUser: 4, longTermStrength: 0, returnPeriod: 10, returnCue: 3 });
+        expect(defaults.source.params).toMatchObject({ interestPhase: 0, finalReturns: 0, returnStart: 'resume', returnGap: 0, returnPeriod: 0, returnCue: 0 });
       });
     });
 
@@ -348,6 +550,12 @@ describe('generateSynthetic', () => {
       ['synthetic.finalReturns', { finalReturns: 6 }, 'an integer <= minLength (5)', 6],
       ['synthetic.finalReturns', { interestsPerUser: 0, finalReturns: 1 }, '0 when interestsPerUser is 0, because a return needs an interest topic', 1],
       ['synthetic.returnStart', { returnStart: 'random' as never }, "'resume' or 'popular'", 'random'],
+      ['synthetic.returnGap', { returnGap: -1 }, 'an integer >= 0', -1],
+      ['synthetic.returnGap', { returnGap: 2.5 }, 'an integer >= 0', 2.5],
+      ['synthetic.returnPeriod', { returnPeriod: -1 }, 'an integer >= 0', -1],
+      ['synthetic.returnCue', { returnCue: -1 }, 'an integer >= 0', -1],
+      ['synthetic.returnCue', { returnPeriod: 3, returnCue: 3 }, '0 unless returnCue < returnPeriod and topics >= 2', 3],
+      ['synthetic.returnPeriod', { interestsPerUser: 0, returnPeriod: 4 }, '0 when interestsPerUser is 0, because a return needs an interest topic', 4],
     ])('rejects an invalid %s', (argument, options, expected, received) => {
       const error = thrownBy(() => generateSynthetic(options));
 

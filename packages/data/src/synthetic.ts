@@ -98,6 +98,38 @@ export interface SyntheticOptions {
    * yet. Default value: `'resume'`.
    */
   returnStart?: 'resume' | 'popular';
+  /**
+   * Spacing of long-term returns, in steps. A new session may return to an interest topic only
+   * when more than `returnGap` steps have passed since the user's previous item of that topic,
+   * so the previous item lies outside the newest `returnGap` items. With `finalReturns` above
+   * 0, the `returnGap` steps before the final returns also contain no item of an interest
+   * topic: no session starts on one, and a session on one ends there. Interest-phase sessions
+   * and repeats (`repeatProbability`) ignore the gap. Default value: 0 (no spacing).
+   * @minimum 0
+   */
+  returnGap?: number;
+  /**
+   * Scheduled long-term returns: every step s whose s + 1 is a multiple of `returnPeriod`
+   * (steps P − 1, 2P − 1, …) is one item of the user's interest topic visited longest ago,
+   * started as `returnStart` sets. Steps that `returnGap` keeps free of interest items are
+   * skipped. The running session continues after that item. The steps of a return are the
+   * same in every sequence, so a model whose positions count from the first item can learn
+   * when a return comes. Requires `interestsPerUser >= 1` when above 0. Default value: 0 (no
+   * scheduled returns).
+   * @minimum 0
+   */
+  returnPeriod?: number;
+  /**
+   * With `returnPeriod`, the `returnCue` steps before each scheduled return form a cue
+   * session: it starts on a popularity-drawn item of the partner topic
+   * `(t + ⌊topics / 2⌋) mod topics` of the return's topic t and walks along its order. A model
+   * can then tell from the recent items which topic comes back, and has to find that topic's
+   * previous items in the history. Items of a cue session, also after the return, never count
+   * as visits of an interest topic.
+   * Requires `returnCue < returnPeriod` and `topics >= 2` when above 0. Default value: 0.
+   * @minimum 0
+   */
+  returnCue?: number;
 }
 
 /** {@link SyntheticOptions} with every default applied. */
@@ -141,10 +173,14 @@ const DAY = 86_400;
  * about 45. Occasionally a user repeats an earlier item. Timestamps are seconds: minutes apart
  * within a session, about a day between sessions and about a week before a long-term return.
  *
- * `interestPhase`, `finalReturns` and `returnStart` (all off by default) strengthen the
- * long-term structure. Every interest is shown early, the last items return to the interest
- * visited longest ago, and returns may start on the most popular item the user has not
- * consumed.
+ * `interestPhase`, `finalReturns`, `returnStart`, `returnGap`, `returnPeriod` and
+ * `returnCue` (all off by default) strengthen the long-term structure. Every interest is
+ * shown early, the last items return to the interest visited longest ago, and returns may
+ * start on the most popular item the user has not consumed. With `returnGap`, returns come
+ * only after that many steps without the topic, and no interest item comes in that many
+ * steps before the final returns. With `returnPeriod`, returns also come at the same steps of
+ * every sequence. With `returnCue`, a short session that names the returning topic comes
+ * just before each of those.
  *
  * Sequence lengths are `minLength` plus a rounded exponential draw, capped at `maxLength`.
  * The exponential's scale is solved so that the mean length is `meanLength` in expectation.
@@ -241,6 +277,9 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
     interestPhase: options.interestPhase ?? 0,
     finalReturns: options.finalReturns ?? 0,
     returnStart: options.returnStart ?? 'resume',
+    returnGap: options.returnGap ?? 0,
+    returnPeriod: options.returnPeriod ?? 0,
+    returnCue: options.returnCue ?? 0,
   };
 
   // Integer counts.
@@ -252,6 +291,8 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
   checkNonNegativeInteger(where, 'synthetic.interestsPerUser', settings.interestsPerUser);
   checkNonNegativeInteger(where, 'synthetic.seed', settings.seed);
   checkNonNegativeInteger(where, 'synthetic.finalReturns', settings.finalReturns);
+  checkNonNegativeInteger(where, 'synthetic.returnGap', settings.returnGap);
+  checkNonNegativeInteger(where, 'synthetic.returnPeriod', settings.returnPeriod);
   if (settings.seed > 0xffffffff) {
     throw new RangeError(invalidArgument(where, 'synthetic.seed', 'an integer in [0, 4294967295]', settings.seed));
   }
@@ -276,6 +317,13 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
   }
   if (settings.finalReturns > 0 && settings.interestsPerUser === 0) {
     throw new RangeError(invalidArgument(where, 'synthetic.finalReturns', '0 when interestsPerUser is 0, because a return needs an interest topic', settings.finalReturns));
+  }
+  checkNonNegativeInteger(where, 'synthetic.returnCue', settings.returnCue);
+  if (settings.returnCue > 0 && (settings.returnCue >= settings.returnPeriod || settings.topics < 2)) {
+    throw new RangeError(invalidArgument(where, 'synthetic.returnCue', '0 unless returnCue < returnPeriod and topics >= 2', settings.returnCue));
+  }
+  if (settings.returnPeriod > 0 && settings.interestsPerUser === 0) {
+    throw new RangeError(invalidArgument(where, 'synthetic.returnPeriod', '0 when interestsPerUser is 0, because a return needs an interest topic', settings.returnPeriod));
   }
 
   // Real-valued settings.
@@ -410,6 +458,7 @@ function generateUser(
   const lastVisit = new Int32Array(settings.topics).fill(-1); // [topics], step of the last item of each interest topic
   const interestPhaseEnd = Math.ceil(settings.interestPhase * length);
   const finalReturnsStart = length - settings.finalReturns;
+  const quietStart = settings.finalReturns > 0 ? finalReturnsStart - settings.returnGap : length; // no interest items in [quietStart, finalReturnsStart)
   let interestTurn = 0;
   const consumed = settings.returnStart === 'popular' ? new Uint8Array(settings.items + 1) : null; // [items + 1]
   const startOnInterest = (interest: number): number =>
@@ -420,12 +469,37 @@ function generateUser(
   let time = START_TIME + Math.floor(random() * 30 * DAY);
   let topic = 0;
   let position = 0;
+  let cueSession = false; // the running session is a cue session, whose items are never interest visits
   for (let step = 0; step < length; step++) {
     let item: number;
-    if (step >= finalReturnsStart) {
+    const scheduledReturn = settings.returnPeriod > 0 && (step + 1) % settings.returnPeriod === 0 && step < quietStart;
+    const stepsToReturn = settings.returnPeriod - 1 - (step % Math.max(1, settings.returnPeriod)); // 0 at a scheduled step
+    const inCue = settings.returnCue > 0 && stepsToReturn >= 1 && stepsToReturn <= settings.returnCue && step + stepsToReturn < Math.min(quietStart, finalReturnsStart);
+    if (inCue) {
+      // Cue session of the next scheduled return, on its topic's partner topic.
+      if (stepsToReturn === settings.returnCue) {
+        topic = (leastRecentTopic(interests, lastVisit) + Math.floor(settings.topics / 2)) % settings.topics;
+        position = sampleCumulative(itemCumulativeByTopic[topic], random);
+        cueSession = true;
+        time += HOUR + exponential(DAY, random);
+      } else {
+        position = advance(position, catalogue.topicItems[topic].length, random);
+        time += MINUTE / 2 + random() * 9.5 * MINUTE;
+      }
+      item = catalogue.topicItems[topic][position];
+    } else if (scheduledReturn && step < finalReturnsStart) {
+      // Scheduled return: one item of the interest topic visited longest ago, inside the running session.
+      const interest = leastRecentTopic(interests, lastVisit);
+      const start = startOnInterest(interest);
+      item = catalogue.topicItems[interest][start];
+      lastPosition[interest] = start;
+      lastVisit[interest] = step;
+      time += MINUTE + random() * 9 * MINUTE;
+    } else if (step >= finalReturnsStart) {
       // Forced return to the interest topic visited longest ago (never visited counts as oldest).
       topic = leastRecentTopic(interests, lastVisit);
       position = startOnInterest(topic);
+      cueSession = false;
       time += DAY + exponential(7 * DAY, random);
       item = catalogue.topicItems[topic][position];
       lastPosition[topic] = position;
@@ -435,29 +509,34 @@ function generateUser(
       item = history[Math.floor(random() * step)];
       time += MINUTE + random() * 9 * MINUTE;
     } else {
-      if (step > 0 && random() < settings.sessionProbability) {
-        // Continue the session along the topic order.
+      const quiet = step >= quietStart;
+      const returnTopics = quiet ? [] : topicsPastGap(interests, lastVisit, step, settings.returnGap);
+      if (step > 0 && random() < settings.sessionProbability && !(quiet && isInterest[topic] === 1)) {
+        // Continue the session along the topic order; before the final returns, only outside the interests.
         position = advance(position, catalogue.topicItems[topic].length, random);
         time += MINUTE / 2 + random() * 9.5 * MINUTE;
-      } else if (step < interestPhaseEnd && interests.length > 0) {
+      } else if (step < interestPhaseEnd && interests.length > 0 && !quiet) {
         // Interest phase: the next interest topic in turn, started as `returnStart` sets.
         topic = interests[interestTurn % interests.length];
         interestTurn++;
         position = startOnInterest(topic);
+        cueSession = false;
         time += HOUR + exponential(DAY, random);
-      } else if (interests.length > 0 && random() < settings.longTermStrength) {
-        // Return to a long-term interest, started as `returnStart` sets.
-        topic = interests[Math.floor(random() * interests.length)];
+      } else if (returnTopics.length > 0 && random() < settings.longTermStrength) {
+        // Return to a long-term interest whose gap has passed, started as `returnStart` sets.
+        topic = returnTopics[Math.floor(random() * returnTopics.length)];
         position = startOnInterest(topic);
+        cueSession = false;
         time += DAY + exponential(7 * DAY, random);
       } else {
         // Start a session on a popular item of a popular topic outside the long-term interests.
         topic = sampleCumulative(shortTermCumulative, random);
         position = sampleCumulative(itemCumulativeByTopic[topic], random);
+        cueSession = false;
         time += HOUR + exponential(DAY, random);
       }
       item = catalogue.topicItems[topic][position];
-      if (isInterest[topic] === 1) {
+      if (isInterest[topic] === 1 && !cueSession) {
         lastPosition[topic] = position;
         lastVisit[topic] = step;
       }
@@ -491,6 +570,17 @@ function unconsumedPosition(topic: number, consumed: Uint8Array, catalogue: Synt
     }
   }
   return best >= 0 ? best : sampleCumulative(itemCumulativeByTopic[topic], random);
+}
+
+/**
+ * Interest topics whose previous item lies more than `gap` steps before `step`, in the order of
+ * `topics`. With `gap` 0 that is every topic, because every earlier step is before `step`.
+ */
+function topicsPastGap(topics: readonly number[], lastVisit: Int32Array, step: number, gap: number): readonly number[] {
+  if (gap === 0) {
+    return topics;
+  }
+  return topics.filter((topic) => lastVisit[topic] < 0 || step - lastVisit[topic] > gap);
 }
 
 /** Returns the topic of `topics` with the smallest last-visit step; ties go to the earlier entry. */

@@ -1,17 +1,22 @@
 // Checks that the synthetic generator's long-term structure matters to a trained model. It
 // generates two datasets, one with strong long-term structure and one without, trains SASRec
 // on each through `runBench` (the function behind `malloc bench`), and prints how much
-// `ndcg@10` the `window` strategy at compression ratio 0.875 loses against `full`.
+// `ndcg@10` the `window` strategy at compression ratio 0.875 loses against `full`, the paired
+// test's p-value of that difference, and the `ndcg@10` of a popularity ranking.
 //
 // Usage: nice -n 10 npx tsx --tsconfig packages/runner/bench/tsconfig.json packages/runner/bench/generator-diagnostic.ts \
-//          [--users 1000] [--length 200] [--epochs 20] [--hidden 32] [--seed 1] [--out DIR] [--datasets strong,without]
+//          [--users 1000] [--length 200] [--epochs 20] [--hidden 32] [--layers 2] [--seed 1] [--out DIR] [--datasets strong,without]
+//          [--protocol one-shot]
 //
-// The target: the strong dataset loses at least 20 % of `ndcg@10`, the other under 5 %.
+// The target: the strong dataset loses at least 20 % of `ndcg@10` with p < 0.05, the other
+// under 5 %.
 // Results and checkpoints go to `--out` (default: a new folder in the temporary directory),
 // so a rerun with the same `--out` reuses the trained models.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSynthetic, leaveOneOut } from '@malloc/data';
+import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
 import { resolveConfig, type RunConfig, type SyntheticSettings } from '../src/config';
 import { runBench } from '../src/bench';
 import { readResults } from '../src/results-store';
@@ -22,18 +27,31 @@ interface Args {
   length: number;
   epochs: number;
   hidden: number;
+  layers: number;
   seed: number;
   out: string | null;
   datasets: Array<'strong' | 'without'>;
+  /** Serving protocol of the evaluation: compress the prefilled history once, or after every chunk of 16 items. */
+  protocol: 'one-shot' | 'streaming';
 }
 
-const USAGE = 'usage: generator-diagnostic.ts [--users N] [--length N] [--epochs N] [--hidden N] [--seed N] [--out DIR] [--datasets strong,without]';
+const USAGE = 'usage: generator-diagnostic.ts [--users N] [--length N] [--epochs N] [--hidden N] [--layers N] [--seed N] [--out DIR] [--datasets strong,without] [--protocol one-shot|streaming]';
 
 /** Compression ratio of the `window` cell: the window keeps the newest 12.5 % of the history. */
 const WINDOW_RATIO = 0.875;
 
+/**
+ * Period of the scheduled returns in the strong dataset: steps 9, 19, …, 199 at length 200.
+ * They visit the user's 4 interest topics in turn, so each returns to the topic of the item 40
+ * steps earlier, more than the ⌊198 · 0.125⌋ = 24 history items that the window keeps.
+ */
+const RETURN_PERIOD = 10;
+
+/** Steps of the cue session before each return in the strong dataset: the validation item, step 198, is its third item. */
+const RETURN_CUE = 3;
+
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { users: 1000, length: 200, epochs: 20, hidden: 32, seed: 1, out: null, datasets: ['strong', 'without'] };
+  const args: Args = { users: 1000, length: 200, epochs: 20, hidden: 32, layers: 2, seed: 1, out: null, datasets: ['strong', 'without'], protocol: 'one-shot' };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1];
     if (value === undefined) {
@@ -42,16 +60,22 @@ function parseArgs(argv: readonly string[]): Args {
     const key = argv[i].replace(/^--/, '');
     if (key === 'out') {
       args.out = value;
+    } else if (key === 'protocol') {
+      if (value !== 'one-shot' && value !== 'streaming') {
+        throw new RangeError(`generator-diagnostic: option --protocol must be one-shot or streaming, received '${value}'; ${USAGE}`);
+      }
+      args.protocol = value;
     } else if (key === 'datasets') {
       const names = value.split(',');
       if (names.length === 0 || names.some((name) => name !== 'strong' && name !== 'without')) {
         throw new RangeError(`generator-diagnostic: option --datasets must list strong and/or without, received '${value}'; ${USAGE}`);
       }
       args.datasets = names as Args['datasets'];
-    } else if (key === 'users' || key === 'length' || key === 'epochs' || key === 'hidden' || key === 'seed') {
+    } else if (key === 'users' || key === 'length' || key === 'epochs' || key === 'hidden' || key === 'layers' || key === 'seed') {
       const number = Number(value);
-      if (!Number.isInteger(number) || number < (key === 'seed' ? 0 : 1)) {
-        throw new RangeError(`generator-diagnostic: option --${key} must be a positive integer, received '${value}'; ${USAGE}`);
+      const minimum = key === 'seed' ? 0 : 1;
+      if (!Number.isInteger(number) || number < minimum) {
+        throw new RangeError(`generator-diagnostic: option --${key} must be an integer >= ${minimum}, received '${value}'; ${USAGE}`);
       }
       args[key] = number;
     } else {
@@ -62,32 +86,38 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 /**
- * Generator settings of the two datasets. Both share sessions along topic orders, popularity
- * skew and lengths; only the long-term structure differs. Topics of 100 items keep a user's
- * walks through a topic from wrapping around to items already in the history.
+ * Generator settings of the two datasets. Both share sessions along topic orders (each next
+ * item continues the session with chance 0.75), popularity skew and lengths; only the
+ * long-term structure differs. Topics of 50 items leave room for a user's visits to an
+ * interest topic without running out of unconsumed items.
  *
- * Strong: each user's 8 interest topics fill the first 25 % of the history, and every later
- * session returns to one of them, starting on the most popular item the user has not consumed.
- * The final item returns to the interest visited longest ago, which for most users lies
- * before the newest 12.5 % of the history, so only a model that reads the whole history
- * can tell that topic. Without: no interest topics, so every session starts on a
- * popularity-drawn topic and nothing early predicts the target better than the recent items.
+ * Strong: each user has 4 interest topics, and steps 9, 19, …, 199 (every `RETURN_PERIOD`
+ * steps) are single items of them, taken in turn, inside otherwise unrelated sessions. Each
+ * such item is the successor, one or two places along the topic order, of the user's
+ * previous item of that topic, 40 steps earlier. The 3 steps before each return are a cue
+ * session on a partner topic that names the returning topic (`returnCue`). A model can learn
+ * from the recent items which topic comes back, and from that topic's items in the history
+ * which item it is. The test target,
+ * step 199, is such a return, and the window keeps fewer than 40 items, so only a model that
+ * reads the whole history can predict it. Without: no interest topics, so every session
+ * starts on a popularity-drawn topic and nothing early predicts the target better than the
+ * recent items.
  */
 function datasetSettings(args: Args): { strong: SyntheticSettings; without: SyntheticSettings } {
   const shared: SyntheticSettings = {
     users: args.users,
     items: 2000,
-    topics: 20,
+    topics: 40,
     meanLength: args.length,
     minLength: args.length,
     maxLength: args.length,
     seed: args.seed,
     popularitySkew: 0.5,
-    sessionProbability: 0.5,
+    sessionProbability: 0.75,
     repeatProbability: 0,
   };
   return {
-    strong: { ...shared, interestsPerUser: 8, interestPhase: 0.25, longTermStrength: 1, finalReturns: 1, returnStart: 'popular' },
+    strong: { ...shared, interestsPerUser: 4, longTermStrength: 0, returnPeriod: RETURN_PERIOD, returnCue: RETURN_CUE },
     without: { ...shared, interestsPerUser: 0, longTermStrength: 0 },
   };
 }
@@ -103,9 +133,9 @@ function benchConfig(args: Args, synthetic: SyntheticSettings, out: string): Run
     seeds: [args.seed],
     backend: 'auto',
     report: false,
-    model: { maxLength: args.length, hiddenSize: args.hidden, layers: 2, heads: 1, dropout: 0.2 },
+    model: { maxLength: args.length, hiddenSize: args.hidden, layers: args.layers, heads: 1, dropout: 0.2 },
     training: { epochs: args.epochs, batchSize: 32, negatives: 128, validationUsers: Math.min(args.users, 300) },
-    evaluation: { bootstrapResamples: 200 },
+    evaluation: { bootstrapResamples: 200, ...(args.protocol === 'streaming' ? { protocol: 'streaming' as const } : {}) },
     synthetic,
   });
 }
@@ -114,7 +144,37 @@ interface Outcome {
   full: number;
   window: number;
   loss: number;
+  /** Two-sided p-value of the paired test of `window` against `full` on `ndcg@10`, as `runBench` recorded it. */
+  pValue: number;
+  /** `ndcg@10` of ranking by training popularity, on the same test targets. */
+  popularity: number;
   seconds: number;
+}
+
+/**
+ * `ndcg@10` of ranking every item by its count in the training part of all sequences, on the
+ * leave-one-out test targets with the user's input excluded, as the runner ranks.
+ */
+function popularityNdcg(synthetic: SyntheticSettings): number {
+  // Item counts over the training part of every sequence.
+  const dataset = generateSynthetic(synthetic);
+  const split = leaveOneOut(dataset);
+  const counts = new Float64Array(dataset.itemCount + 1); // [items + 1]
+  for (let user = 0; user < dataset.userCount; user++) {
+    const start = dataset.offsets[user];
+    for (let k = start; k < start + split.trainEnd[user]; k++) {
+      counts[dataset.items[k]]++;
+    }
+  }
+
+  // Rank each test target among the items outside the user's input.
+  const accumulator = new RankingAccumulator([10]);
+  const { users, inputEnd, targets } = split.test;
+  for (let j = 0; j < users.length; j++) {
+    const start = dataset.offsets[users[j]];
+    accumulator.add(rankOfTarget(counts, targets[j], { exclude: dataset.items.subarray(start, start + inputEnd[j]) }));
+  }
+  return accumulator.means()['ndcg@10'];
 }
 
 async function measure(name: string, args: Args, synthetic: SyntheticSettings, out: string): Promise<Outcome> {
@@ -124,17 +184,18 @@ async function measure(name: string, args: Args, synthetic: SyntheticSettings, o
 
   // The newest ok row of each strategy, so that a rerun whose cells were skipped still reports.
   const rows = readResults(outcome.resultsPath).rows;
-  const ndcgOf = (strategy: string): number => {
-    const row = rows.filter((candidate) => candidate.strategy === strategy && candidate.status === 'ok').at(-1);
-    const ndcg = row?.metrics?.['ndcg@10'];
-    if (ndcg === undefined) {
+  const rowOf = (strategy: string): ReturnType<typeof readResults>['rows'][number] => {
+    const row = rows.filter((candidate) => candidate.strategy === strategy && candidate.status === 'ok' && candidate.metrics?.['ndcg@10'] !== undefined).at(-1);
+    if (row === undefined) {
       throw new Error(`generator-diagnostic: the ${name} run wrote no ok row with ndcg@10 for strategy '${strategy}'; results are in ${outcome.resultsPath}`);
     }
-    return ndcg;
+    return row;
   };
-  const full = ndcgOf('full');
-  const window = ndcgOf('window');
-  return { full, window, loss: full > 0 ? (full - window) / full : 0, seconds: (Date.now() - started) / 1000 };
+  const full = rowOf('full').metrics?.['ndcg@10'] ?? 0;
+  const windowRow = rowOf('window');
+  const window = windowRow.metrics?.['ndcg@10'] ?? 0;
+  const pValue = windowRow.pairedVsFull?.['ndcg@10']?.pValue ?? Number.NaN;
+  return { full, window, loss: full > 0 ? (full - window) / full : 0, pValue, popularity: popularityNdcg(synthetic), seconds: (Date.now() - started) / 1000 };
 }
 
 async function main(): Promise<void> {
@@ -146,18 +207,20 @@ async function main(): Promise<void> {
   // `--datasets strong` and `--datasets without` and the same `--out` can train in parallel.
   const percent = (value: number): string => `${(100 * value).toFixed(1)} %`;
   const lines = [
-    `SASRec d=${args.hidden}, 2 layers, 1 head, max length ${args.length}, ${args.epochs} epochs, seed ${args.seed}; window at compression ratio ${WINDOW_RATIO}`,
-    `dataset   ndcg@10 full   ndcg@10 window   loss     target   seconds`,
+    `SASRec d=${args.hidden}, ${args.layers} layers, 1 head, max length ${args.length}, ${args.epochs} epochs, seed ${args.seed}; window at compression ratio ${WINDOW_RATIO}, ${args.protocol} protocol`,
+    `dataset   ndcg@10 full   ndcg@10 window   loss     paired p   target           ndcg@10 popularity   seconds`,
   ];
   let passed = true;
   for (const name of args.datasets) {
     const outcome = await measure(name, args, settings[name], join(root, name));
-    const target = name === 'strong' ? '>= 20 %' : '< 5 %';
-    passed &&= name === 'strong' ? outcome.loss >= 0.2 : outcome.loss < 0.05;
-    lines.push(`${name.padEnd(9)} ${outcome.full.toFixed(4).padEnd(14)} ${outcome.window.toFixed(4).padEnd(16)} ${percent(outcome.loss).padEnd(8)} ${target.padEnd(8)} ${outcome.seconds.toFixed(0)}`);
+    const target = name === 'strong' ? '>= 20 %, p < 0.05' : '< 5 %';
+    passed &&= name === 'strong' ? outcome.loss >= 0.2 && outcome.pValue < 0.05 : outcome.loss < 0.05;
+    lines.push(
+      `${name.padEnd(9)} ${outcome.full.toFixed(4).padEnd(14)} ${outcome.window.toFixed(4).padEnd(16)} ${percent(outcome.loss).padEnd(8)} ${outcome.pValue.toPrecision(2).padEnd(10)} ${target.padEnd(16)} ${outcome.popularity.toFixed(4).padEnd(20)} ${outcome.seconds.toFixed(0)}`,
+    );
   }
 
-  // Configuration and losses.
+  // Generator settings of each dataset.
   for (const name of args.datasets) {
     lines.push(`${name} settings: ${JSON.stringify(settings[name])}`);
   }
