@@ -5,6 +5,7 @@ import { BaseSequentialModel, checkCacheLayout, DEFAULT_STATS_WINDOW, mergeWeigh
 import { prepareSequence, validateItems, validateTimestamps } from '../model/input';
 import type { AppendResult, EncoderBatch, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from '../model/types';
 import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
+import { embedBeaconBatch } from '../sequence/beacon-embedding';
 import { appendChunkwise, chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
 import { chunkwiseAttentionStats, concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
 import { linformerAttention, linformerLayout, projectCompletedBlock, type LinformerConfig, type LinformerLayout } from '../sequence/linformer';
@@ -267,20 +268,11 @@ export class SasRec extends BaseSequentialModel {
       // Prefill of a beacon model runs chunk by chunk through `append`, never through a record.
       throw new Error('SasRec.encode: a beacon model cannot record keys and values in one encoder pass.');
     }
-    const beaconEmbedding = this.weights.beaconEmbedding as tf.Variable;
     const expanded = expandBeaconBatch(batch, this.config.beacon as BeaconConfig);
-    const rows = batch.batch * expanded.len;
 
     // Embed items (item embedding × √d) and beacons (beacon embedding), then add positions.
-    const isBeacon = Float32Array.from(expanded.beaconIndex, (index) => (index >= 0 ? 1 : 0)); // [rows]
-    const isItem = Float32Array.from(expanded.items, (item) => (item === 0 ? 0 : 1)); // [rows]
-    const beaconIds = Int32Array.from(expanded.beaconIndex, (index) => Math.max(index, 0)); // [rows]
-    const itemRows = tf.mul(tf.gather(this.weights.itemEmbedding, tf.tensor1d(expanded.items, 'int32')), Math.sqrt(this.config.hiddenSize)); // [rows, d]
-    const beaconRows = tf.gather(beaconEmbedding, tf.tensor1d(beaconIds, 'int32')); // [rows, d]
-    const tokenRows = tf.add(tf.mul(itemRows, tf.tensor2d(isItem, [rows, 1])), tf.mul(beaconRows, tf.tensor2d(isBeacon, [rows, 1])));
-    const positionRows = tf.gather(this.weights.positionEmbedding, tf.tensor1d(expanded.positions, 'int32')); // [rows, d]
-    const validMask = tf.tensor2d(expanded.valid, [rows, 1]); // [rows, 1]
-    const x = tf.mul(dropout(tf.add(tokenRows, positionRows) as tf.Tensor2D, this.config.dropout, random), validMask) as tf.Tensor2D; // [rows, d]
+    const weights = { itemEmbedding: this.weights.itemEmbedding, beaconEmbedding: this.weights.beaconEmbedding as tf.Variable, positionEmbedding: this.weights.positionEmbedding };
+    const { x, validMask } = embedBeaconBatch(expanded, batch.batch, weights, this.config.hiddenSize, this.config.dropout, random); // [batch · expanded len, d]
 
     // Run the blocks under the beacon mask and pick the rows of the input tokens.
     const bias = tf.tensor3d(expanded.bias, [batch.batch, expanded.len, expanded.len]);
