@@ -15,9 +15,9 @@ export interface BeaconEmbeddingWeights {
 
 /**
  * Embeds the rows of a batch expanded with beacon tokens (see `expandBeaconBatch`), the input
- * of SASRec and HSTU beacon models in training. An item row is its item embedding × √d, a
- * beacon row its beacon embedding; both add their position embedding, then dropout, and
- * padding rows are zeroed.
+ * of SASRec and HSTU beacon models in training. An item row is its item embedding × √d, and a
+ * beacon row is its beacon embedding. Each row then adds its position embedding and passes
+ * through dropout, and padding rows are set to zero.
  *
  * @returns `x`, `[batch · len, d]` with `len` the expanded length, and `validMask`, `[batch · len, 1]`.
  */
