@@ -9,7 +9,7 @@ export interface HstuLayerWeights {
   /**
    * Fused projection to U, V, Q, K, `[d, heads · (2 · dv + 2 · dqk)]` (no bias). With
    * `kvHeads` the V and K column blocks have `kvHeads` heads; with `kvLatentSize` the kernel
-   * holds U and Q only, `[d, heads · (dv + dqk)]`; with `lsh` it contains U, V and Q,
+   * contains U and Q only, `[d, heads · (dv + dqk)]`; with `lsh` it contains U, V and Q,
    * `[d, heads · (2 · dv + dqk)]`, because the keys are the normalised queries.
    */
   projectionKernel: tf.Variable;
