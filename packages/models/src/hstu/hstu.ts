@@ -1,24 +1,25 @@
-import { appendToHead, createEmptyCache, headPositions, type KVCache } from '@malloc/compression';
+import { appendToHead, headPositions, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { invalidArgument, positionOutOfRange } from '../messages';
-import { BaseSequentialModel, checkCacheLayout, DEFAULT_STATS_WINDOW, mergeWeights, type EncoderRecord } from '../model/base-model';
-import { prepareSequence, validateItems, validateTimestamps } from '../model/input';
-import type { AppendResult, EncoderBatch, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from '../model/types';
+import { AttentionSequentialModel } from '../model/attention-model';
+import { checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
+import { validateItems, validateTimestamps } from '../model/input';
+import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
 import { matMul2d } from '../ops/matmul';
 import { candidateLayout } from '../ctr/candidate-layout';
 import { appendLayout, batchedPointwiseAttention, batchLayout, cachedPointwiseAttention, cachedPointwiseAttentionWithWeights, maskedLayout, type PointwiseAttentionLayout } from '../ops/pointwise-attention';
 import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
 import { embedBeaconBatch } from '../sequence/beacon-embedding';
-import { appendChunkwise, chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
-import { chunkwiseAttentionStats, concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
+import { firstCondensedPosition, splitChunkRows } from '../sequence/chunk-cache';
+import { concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
 import { linformerLayout, linformerPointwiseLayout, projectBlocks, projectCompletedBlock, type LinformerConfig } from '../sequence/linformer';
 import { bucketBias, createRotations, hashBuckets, maskOtherBuckets, normalizeHeads } from '../sequence/lsh';
 import type { SeededRandom } from '../random';
 import { resolveHstuConfig, type HstuConfig } from './config';
 import { createHstuWeights, type HstuLayerWeights, type HstuWeights } from './weights';
 import { cachedColumns, cachedKeyValueHeads } from '../variants/cached-heads';
-import { cacheLayoutOf, kvHeadsOf, repeatKvHeads } from '../variants/head-sharing';
+import { cacheLayoutOf, kvHeadsOf, repeatKvHeads, type CacheLayout } from '../variants/head-sharing';
 
 /** Layer-norm epsilon of generative-recommenders' HSTU. */
 const NORM_EPSILON = 1e-6;
@@ -75,7 +76,7 @@ export function createHstu(config: Partial<HstuConfig> & { itemCount: number }, 
 }
 
 /** HSTU with cached incremental inference; see {@link createHstu}. */
-export class Hstu extends BaseSequentialModel {
+export class Hstu extends AttentionSequentialModel {
   readonly kind = 'hstu' as const;
   declare readonly config: Readonly<HstuConfig>;
   private readonly weights: HstuWeights;
@@ -93,73 +94,16 @@ export class Hstu extends BaseSequentialModel {
     return 'Hstu';
   }
 
-  protected get keySize(): number {
-    return this.cacheLayout.keyWidth;
-  }
-
-  protected get valueSize(): number {
-    return this.cacheLayout.valueWidth;
-  }
-
   /** Cache heads and widths: one head per key/value head (dqk keys, dv values), or the latent halves. */
-  private get cacheLayout(): ReturnType<typeof cacheLayoutOf> {
+  protected get cacheLayout(): CacheLayout {
     return cacheLayoutOf(this.config, this.config.queryKeySize, this.config.valueSize);
-  }
-
-  /** Chunk condensation of a beacon or Linformer model, or `null`. */
-  private get condensation(): ChunkCondensation | null {
-    return chunkCondensationOf(this.config);
   }
 
   protected get usesTime(): boolean {
     return true;
   }
 
-  append(cache: KVCache, items: Int32Array, options: SequenceOptions = {}): AppendResult {
-    if (this.condensation !== null) {
-      return this.appendCondensing('Hstu.append', cache, items, options);
-    }
-    return this.appendTokens('Hstu.append', cache, items, options, false);
-  }
-
-  override prefill(history: Int32Array, options: PrefillOptions = {}): PrefillResult {
-    if (this.condensation !== null) {
-      return this.prefillCondensing('Hstu.prefill', history, options);
-    }
-    return super.prefill(history, options);
-  }
-
-  override prefillBatch(histories: readonly Int32Array[], options: PrefillBatchOptions = {}): PrefillResult[] {
-    if (this.condensation === null) {
-      return super.prefillBatch(histories, options);
-    }
-
-    // A beacon or Linformer model prefills one history at a time; every history is validated first.
-    const where = 'Hstu.prefillBatch';
-    if (options.timestamps !== undefined && options.timestamps.length !== histories.length) {
-      throw new RangeError(invalidArgument(where, 'options.timestamps', `one array per history (${histories.length})`, `${options.timestamps.length} arrays`));
-    }
-    histories.forEach((history, index) => {
-      prepareSequence(where, `histories[${index}]`, history, this.config.itemCount, this.config.maxLength);
-      validateTimestamps(where, options.timestamps?.[index], history.length);
-    });
-    return histories.map((history, index) => {
-      const timestamps = options.timestamps?.[index];
-      return this.prefillCondensing(where, history, { recordStats: options.recordStats, statsWindow: options.statsWindow, ...(timestamps === undefined ? {} : { timestamps }) });
-    });
-  }
-
-  protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
-    return this.appendTokens('Hstu.scoreImpressions', cache, candidates, options, true).hidden;
-  }
-
-  /**
-   * Runs tokens through every layer against the cached keys and values. When `independent` is
-   * false the tokens are appended in order (positions seenTokens, +1, ..., causal among them)
-   * and the grown cache is returned. When it is true every token is a candidate at position
-   * seenTokens that attends to the cache and to itself only, and the cache is returned unchanged.
-   */
-  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
+  protected appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
     // Validate the request against the cache and the position range.
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
@@ -275,25 +219,9 @@ export class Hstu extends BaseSequentialModel {
     return { hidden, newKeys, newValues, weights };
   }
 
-  /**
-   * Appends items to a beacon or Linformer model's cache chunk by chunk: the items of each
-   * chunk are appended as raw tokens, and a chunk that completes is condensed.
-   */
-  private appendCondensing(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, records: AppendAttentionRecord[] | null = null): AppendResult {
-    // Validate the whole request first, so that nothing runs on bad input.
-    validateItems(where, 'items', items, this.config.itemCount);
-    if (items.length === 0) {
-      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
-    }
-    validateTimestamps(where, options.timestamps, items.length);
-    if (cache.seenTokens + items.length > this.config.maxLength) {
-      throw new RangeError(positionOutOfRange(where, cache.seenTokens, items.length, this.config.maxLength));
-    }
-
-    // Append each chunk's share of the items, condensing every chunk that completes.
-    const appendRaw = (current: KVCache, chunkItems: Int32Array, times: Float64Array | null): AppendResult => this.appendTokens(where, current, chunkItems, times === null ? {} : { timestamps: times }, false, records);
-    const condense = (current: KVCache, lastTimestamp: number | null): KVCache => (this.weights.beaconEmbedding !== null ? this.condenseBeacons(current, lastTimestamp) : this.projectLinformerBlock(current, lastTimestamp));
-    return appendChunkwise(cache, items, options.timestamps ?? null, this.condensation as ChunkCondensation, this.config.hiddenSize, appendRaw, condense);
+  /** Condenses the chunk that just completed, with beacons or with the Linformer projection. */
+  protected condenseChunk(cache: KVCache, lastTimestamp: number | null): KVCache {
+    return this.weights.beaconEmbedding !== null ? this.condenseBeacons(cache, lastTimestamp) : this.projectLinformerBlock(cache, lastTimestamp);
   }
 
   /**
@@ -331,28 +259,6 @@ export class Hstu extends BaseSequentialModel {
     const keyProjections = this.weights.layers.map((layer) => (layer.linformerKeyKernel as tf.Variable).dataSync() as Float32Array); // per layer [projectedRows, blockSize]
     const valueProjections = this.weights.layers.map((layer) => (layer.linformerValueKernel as tf.Variable).dataSync() as Float32Array); // per layer [projectedRows, blockSize]
     return projectCompletedBlock(cache, this.config.linformer as LinformerConfig, keyProjections, valueProjections, lastTimestamp);
-  }
-
-  /**
-   * Prefills a beacon or Linformer model's cache by appending the history chunk by chunk from
-   * an empty cache, so that serving condenses each complete chunk exactly as `append` does.
-   */
-  private prefillCondensing(where: string, history: Int32Array, options: PrefillOptions): PrefillResult {
-    const prepared = prepareSequence(where, 'history', history, this.config.itemCount, this.config.maxLength);
-    validateTimestamps(where, options.timestamps, history.length);
-    const statsWindow = options.statsWindow ?? DEFAULT_STATS_WINDOW;
-    if (!Number.isInteger(statsWindow) || statsWindow < 1) {
-      throw new RangeError(invalidArgument(where, 'options.statsWindow', 'an integer ≥ 1', String(statsWindow)));
-    }
-    const timestamps = options.timestamps === undefined ? null : options.timestamps.slice(prepared.start); // [len]
-    const layout = this.cacheLayout;
-    const empty = createEmptyCache(this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth, timestamps !== null);
-    const records: AppendAttentionRecord[] | null = options.recordStats === true ? [] : null;
-    const cache = prepared.items.length === 0 ? empty : this.appendCondensing(where, empty, prepared.items, timestamps === null ? {} : { timestamps }, records).cache;
-
-    // Statistics over the rows the cache contains, from |A| of every item's query.
-    const stats = records === null ? null : chunkwiseAttentionStats(records, cache, this.condensation as ChunkCondensation, this.config.heads, statsWindow);
-    return { cache, stats };
   }
 
   protected encode(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {

@@ -1,13 +1,14 @@
-import { appendToHead, createEmptyCache, headPositions, type HeadCache, type KVCache } from '@malloc/compression';
+import { appendToHead, headPositions, type HeadCache, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
 import { invalidArgument, positionOutOfRange } from '../messages';
-import { BaseSequentialModel, checkCacheLayout, DEFAULT_STATS_WINDOW, mergeWeights, type EncoderRecord } from '../model/base-model';
-import { prepareSequence, validateItems, validateTimestamps } from '../model/input';
-import type { AppendResult, EncoderBatch, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from '../model/types';
+import { AttentionSequentialModel } from '../model/attention-model';
+import { checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
+import { validateItems, validateTimestamps } from '../model/input';
+import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
 import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
 import { embedBeaconBatch } from '../sequence/beacon-embedding';
-import { appendChunkwise, chunkCondensationOf, firstCondensedPosition, splitChunkRows, type ChunkCondensation } from '../sequence/chunk-cache';
-import { chunkwiseAttentionStats, concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
+import { firstCondensedPosition, splitChunkRows } from '../sequence/chunk-cache';
+import { concatFloat32, type AppendAttentionRecord } from '../sequence/chunk-stats';
 import { linformerAttention, linformerLayout, projectCompletedBlock, type LinformerConfig, type LinformerLayout } from '../sequence/linformer';
 import { bucketBias, createRotations, hashBuckets, maskOtherBuckets, normalizeHeads, perHeadBiasAttention } from '../sequence/lsh';
 import { candidateBias } from '../ctr/candidate-layout';
@@ -18,7 +19,7 @@ import type { SeededRandom } from '../random';
 import { resolveSasRecConfig, type SasRecConfig } from './config';
 import { createSasRecWeights, type SasRecBlockWeights, type SasRecWeights } from './weights';
 import { cachedColumns, cachedKeyValueHeads, type KeyValueProjection } from '../variants/cached-heads';
-import { cacheLayoutOf, kvHeadsOf, repeatKvHeads } from '../variants/head-sharing';
+import { cacheLayoutOf, kvHeadsOf, repeatKvHeads, type CacheLayout } from '../variants/head-sharing';
 
 /** Layer-norm epsilon of the SASRec reference implementations. */
 const NORM_EPSILON = 1e-8;
@@ -59,7 +60,7 @@ export function createSasRec(config: Partial<SasRecConfig> & { itemCount: number
 }
 
 /** SASRec with cached incremental inference; see {@link createSasRec}. */
-export class SasRec extends BaseSequentialModel {
+export class SasRec extends AttentionSequentialModel {
   readonly kind = 'sasrec' as const;
   declare readonly config: Readonly<SasRecConfig>;
   private readonly weights: SasRecWeights;
@@ -77,67 +78,17 @@ export class SasRec extends BaseSequentialModel {
     return 'SasRec';
   }
 
-  protected get keySize(): number {
-    return this.cacheLayout.keyWidth;
-  }
-
-  protected get valueSize(): number {
-    return this.cacheLayout.valueWidth;
-  }
-
   /** Cache heads and widths: one head per key/value head of width dHead, or the latent halves. */
-  private get cacheLayout(): ReturnType<typeof cacheLayoutOf> {
+  protected get cacheLayout(): CacheLayout {
     const dHead = this.config.hiddenSize / this.config.heads;
     return cacheLayoutOf(this.config, dHead, dHead);
-  }
-
-  /** Chunk condensation of a beacon or Linformer model, or `null`. */
-  private get condensation(): ChunkCondensation | null {
-    return chunkCondensationOf(this.config);
   }
 
   protected get usesTime(): boolean {
     return false;
   }
 
-  append(cache: KVCache, items: Int32Array, options: SequenceOptions = {}): AppendResult {
-    if (this.condensation !== null) {
-      return this.appendCondensing('SasRec.append', cache, items, options);
-    }
-    return this.appendTokens('SasRec.append', cache, items, options, false);
-  }
-
-  override prefill(history: Int32Array, options: PrefillOptions = {}): PrefillResult {
-    if (this.condensation !== null) {
-      return this.prefillCondensing('SasRec.prefill', history, options);
-    }
-    return super.prefill(history, options);
-  }
-
-  override prefillBatch(histories: readonly Int32Array[], options: PrefillBatchOptions = {}): PrefillResult[] {
-    if (this.condensation === null) {
-      return super.prefillBatch(histories, options);
-    }
-
-    // A beacon or Linformer model prefills one history at a time; every history is validated first.
-    const where = 'SasRec.prefillBatch';
-    histories.forEach((history, index) => {
-      prepareSequence(where, `histories[${index}]`, history, this.config.itemCount, this.config.maxLength);
-    });
-    return histories.map((history) => this.prefillCondensing(where, history, { recordStats: options.recordStats, statsWindow: options.statsWindow }));
-  }
-
-  protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {
-    return this.appendTokens('SasRec.scoreImpressions', cache, candidates, options, true).hidden;
-  }
-
-  /**
-   * Runs tokens through every block against the cached keys and values. When `independent` is
-   * false the tokens are appended in order (positions seenTokens, +1, ..., causal among them)
-   * and the grown cache is returned. When it is true every token is a candidate at position
-   * seenTokens that attends to the cache and to itself only, and the cache is returned unchanged.
-   */
-  private appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
+  protected appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
     // Validate the request against the cache and the position range.
     validateItems(where, 'items', items, this.config.itemCount);
     if (items.length === 0) {
@@ -315,50 +266,9 @@ export class SasRec extends BaseSequentialModel {
     return projectCompletedBlock(cache, this.config.linformer as LinformerConfig, keyProjections, valueProjections);
   }
 
-  /** Condenses the chunk that just completed, with beacons or with the Linformer projection. */
-  private condenseChunk(cache: KVCache): KVCache {
+  /** Condenses the chunk that just completed, with beacons or with the Linformer projection; SASRec uses no time. */
+  protected condenseChunk(cache: KVCache): KVCache {
     return this.weights.beaconEmbedding !== null ? this.condenseBeacons(cache) : this.projectLinformerBlock(cache);
-  }
-
-  /**
-   * Appends items to a beacon or Linformer model's cache chunk by chunk: the items of each
-   * chunk are appended as raw tokens, and a chunk that completes is condensed.
-   */
-  private appendCondensing(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, records: AppendAttentionRecord[] | null = null): AppendResult {
-    // Validate the whole request first, so that nothing runs on bad input.
-    validateItems(where, 'items', items, this.config.itemCount);
-    if (items.length === 0) {
-      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
-    }
-    validateTimestamps(where, options.timestamps, items.length);
-    if (cache.seenTokens + items.length > this.config.maxLength) {
-      throw new RangeError(positionOutOfRange(where, cache.seenTokens, items.length, this.config.maxLength));
-    }
-
-    // Append each chunk's share of the items, condensing every chunk that completes.
-    const appendRaw = (current: KVCache, chunkItems: Int32Array): AppendResult => this.appendTokens(where, current, chunkItems, {}, false, records);
-    return appendChunkwise(cache, items, null, this.condensation as ChunkCondensation, this.config.hiddenSize, appendRaw, (current) => this.condenseChunk(current));
-  }
-
-  /**
-   * Prefills a beacon or Linformer model's cache by appending the history chunk by chunk from
-   * an empty cache, so that serving condenses each complete chunk exactly as `append` does.
-   */
-  private prefillCondensing(where: string, history: Int32Array, options: PrefillOptions): PrefillResult {
-    const prepared = prepareSequence(where, 'history', history, this.config.itemCount, this.config.maxLength);
-    validateTimestamps(where, options.timestamps, history.length);
-    const statsWindow = options.statsWindow ?? DEFAULT_STATS_WINDOW;
-    if (!Number.isInteger(statsWindow) || statsWindow < 1) {
-      throw new RangeError(invalidArgument(where, 'options.statsWindow', 'an integer ≥ 1', String(statsWindow)));
-    }
-    const layout = this.cacheLayout;
-    const empty = createEmptyCache(this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth);
-    const records: AppendAttentionRecord[] | null = options.recordStats === true ? [] : null;
-    const cache = prepared.items.length === 0 ? empty : this.appendCondensing(where, empty, prepared.items, {}, records).cache;
-
-    // Statistics over the rows the cache contains, from the attention of every item's query.
-    const stats = records === null ? null : chunkwiseAttentionStats(records, cache, this.condensation as ChunkCondensation, this.config.heads, statsWindow);
-    return { cache, stats };
   }
 
   /**
