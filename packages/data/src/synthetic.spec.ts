@@ -365,6 +365,16 @@ describe('generateSynthetic', () => {
         });
       };
 
+      /** Topic and position in the topic's order of every step, per user. */
+      const walksOf = (options: SyntheticOptions): Array<{ topics: number[]; positions: number[] }> => {
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        return Array.from({ length: dataset.userCount }, (_, user) => ({
+          topics: topicsOfUser(dataset, catalogue, user),
+          positions: Array.from(dataset.items.subarray(dataset.offsets[user], dataset.offsets[user + 1]), (item) => catalogue.positionInTopic[Number(dataset.rawItemIds[item])]),
+        }));
+      };
+
       it('returns at the scheduled steps', () => {
         // Steps whose successor is a multiple of 4: 3, 7 and 11.
         for (const steps of stepsOnTopicOf(base, 3)) {
@@ -385,18 +395,13 @@ describe('generateSynthetic', () => {
         // 0–2, 4–6 and 8–10 walk one topic's order. The step after a return moves one or two
         // places on from the step before it, wrapping around the topic's 50 items.
         const options: SyntheticOptions = { ...base, sessionProbability: 1 };
-        const dataset = generateSynthetic(options);
-        const catalogue = generateSyntheticCatalogue(options);
-        const positionOf = (item: number): number => catalogue.positionInTopic[Number(dataset.rawItemIds[item])];
-        for (let user = 0; user < dataset.userCount; user++) {
-          const topics = topicsOfUser(dataset, catalogue, user);
-          const items = dataset.items.subarray(dataset.offsets[user], dataset.offsets[user + 1]);
+        for (const { topics, positions } of walksOf(options)) {
           const session = [0, 1, 2, 4, 5, 6, 8, 9, 10];
 
           expect(session.map((step) => topics[step])).toEqual(session.map(() => topics[0]));
           expect([3, 7, 11].every((step) => topics[step] !== topics[0])).toBe(true);
           for (const step of [4, 8]) {
-            expect([1, 2]).toContain((positionOf(items[step]) - positionOf(items[step - 2]) + 50) % 50);
+            expect([1, 2]).toContain((positions[step] - positions[step - 2] + 50) % 50);
           }
         }
       });
@@ -406,23 +411,94 @@ describe('generateSynthetic', () => {
         // partner topic (t + ⌊4 / 2⌋) mod 4 of the return's topic t. Steps 0, 4 and 8 start
         // sessions elsewhere, because every step starts one (sessionProbability 0).
         const options: SyntheticOptions = { ...base, returnCue: 2 };
-        const dataset = generateSynthetic(options);
-        const catalogue = generateSyntheticCatalogue(options);
-        const positionOf = (item: number): number => catalogue.positionInTopic[Number(dataset.rawItemIds[item])];
-        for (let user = 0; user < dataset.userCount; user++) {
-          const topics = topicsOfUser(dataset, catalogue, user);
-          const items = dataset.items.subarray(dataset.offsets[user], dataset.offsets[user + 1]);
+        for (const { topics, positions } of walksOf(options)) {
           const partner = (topics[3] + 2) % 4;
 
           expect([3, 7, 11].map((step) => topics[step])).toEqual([topics[3], topics[3], topics[3]]);
           expect([1, 2, 5, 6, 9, 10].map((step) => topics[step])).toEqual([1, 2, 5, 6, 9, 10].map(() => partner));
           for (const step of [2, 6, 10]) {
-            expect([1, 2]).toContain((positionOf(items[step]) - positionOf(items[step - 1]) + 50) % 50);
+            expect([1, 2]).toContain((positions[step] - positions[step - 1] + 50) % 50);
           }
         }
       });
 
+      it('puts cue sessions on the reserved topic with returnCueTopic reserved', () => {
+        // Returns at steps 3, 7 and 11 with returnCue 2 on the reserved topic 3. Every other
+        // step continues the running session (sessionProbability 1): step 0 starts an ordinary
+        // session, and steps 4 and 8 continue the session that the return before them started on
+        // the interest topic.
+        const options: SyntheticOptions = { ...base, sessionProbability: 1, returnCue: 2, returnCueTopic: 'reserved' };
+        for (const { topics, positions } of walksOf(options)) {
+          const interest = topics[3];
+
+          expect(interest).not.toBe(3);
+          expect([3, 4, 7, 8, 11].map((step) => topics[step])).toEqual([interest, interest, interest, interest, interest]);
+          expect([1, 2, 5, 6, 9, 10].map((step) => topics[step])).toEqual([3, 3, 3, 3, 3, 3]);
+          expect([3, interest]).not.toContain(topics[0]);
+          for (const step of [2, 4, 6, 8, 10]) {
+            expect([1, 2]).toContain((positions[step] - positions[step - 1] + 50) % 50);
+          }
+        }
+      });
+
+      it('needs a topic for cues and one for ordinary sessions with returnCueTopic reserved', () => {
+        // 4 topics: the reserved one, 2 interests and 1 ordinary topic is the most that fits.
+        expect(() => generateSynthetic({ ...base, interestsPerUser: 2, returnCue: 2, returnCueTopic: 'reserved' })).not.toThrow();
+        expect(() => generateSynthetic({ ...base, interestsPerUser: 3, returnCue: 2, returnCueTopic: 'reserved' })).toThrow(
+          "invalid synthetic.interestsPerUser: expected an integer <= topics − 2 (2) with returnCueTopic 'reserved'",
+        );
+        expect(() => generateSynthetic({ ...base, returnCue: 2, returnCueTopic: 'nearby' as 'reserved' })).toThrow("invalid synthetic.returnCueTopic: expected 'partner' or 'reserved'");
+      });
+
+      it('counts the schedule from the last step with returnAnchor end', () => {
+        // Lengths 9 to 14 and period 4: the last step and every 4th before it are returns, so
+        // their positions depend on the length; each comes after a 1-item cue on the reserved topic.
+        const options: SyntheticOptions = { ...base, minLength: 9, meanLength: 11, maxLength: 14, returnAnchor: 'end', returnCue: 1, returnCueTopic: 'reserved' };
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        const lengths = new Set<number>();
+        for (let user = 0; user < dataset.userCount; user++) {
+          const topics = topicsOfUser(dataset, catalogue, user);
+          const last = topics.length - 1;
+          const returns = [last, last - 4, last - 8, last - 12].filter((step) => step >= 0);
+          const cues = returns.map((step) => step - 1).filter((step) => step >= 0);
+          lengths.add(topics.length);
+
+          expect(topics.flatMap((topic, step) => (topic === topics[last] ? [step] : []))).toEqual([...returns].reverse());
+          expect(topics.flatMap((topic, step) => (topic === 3 ? [step] : []))).toEqual([...cues].reverse());
+        }
+        expect(lengths.size).toBeGreaterThan(2);
+        expect(() => generateSynthetic({ ...base, returnAnchor: 'middle' as 'end' })).toThrow("invalid synthetic.returnAnchor: expected 'start' or 'end'");
+      });
+
+      it('keeps interest topics apart from ordinary sessions with interestTopics', () => {
+        // 8 topics: 7 is the reserved cue topic, 5 and 6 are kept for interests, 0 to 4 are ordinary.
+        const options: SyntheticOptions = { ...base, users: 60, topics: 8, returnCue: 1, returnCueTopic: 'reserved', interestTopics: 2 };
+        const dataset = generateSynthetic(options);
+        const catalogue = generateSyntheticCatalogue(options);
+        const interests = new Set<number>();
+        for (let user = 0; user < dataset.userCount; user++) {
+          const topics = topicsOfUser(dataset, catalogue, user);
+          interests.add(topics[3]);
+
+          expect([3, 7, 11].map((step) => topics[step])).toEqual([topics[3], topics[3], topics[3]]);
+          expect([2, 6, 10].map((step) => topics[step])).toEqual([7, 7, 7]);
+          for (const step of [0, 1, 4, 5, 8, 9]) {
+            expect(topics[step]).toBeLessThan(5);
+          }
+        }
+        expect([...interests].sort()).toEqual([5, 6]);
+        expect(() => generateSynthetic({ ...options, interestTopics: 7 })).toThrow('invalid synthetic.interestTopics: expected 0 or an integer in [interestsPerUser, topics − 2] = [1, 6]');
+        expect(() => generateSynthetic({ ...options, interestsPerUser: 3 })).toThrow('= [3, 6]');
+      });
+
       it('is recorded in source.params', () => {
+        expect(generateSynthetic({ ...base, interestTopics: 2 }).source.params).toMatchObject({ interestTopics: 2 });
+        expect(defaults.source.params).toMatchObject({ interestTopics: 0 });
+        expect(generateSynthetic({ ...base, returnAnchor: 'end' }).source.params).toMatchObject({ returnAnchor: 'end' });
+        expect(defaults.source.params).toMatchObject({ returnAnchor: 'start' });
+        expect(generateSynthetic({ ...base, returnCue: 2, returnCueTopic: 'reserved' }).source.params).toMatchObject({ returnCueTopic: 'reserved' });
+        expect(defaults.source.params).toMatchObject({ returnCueTopic: 'partner' });
         expect(generateSynthetic(base).source.params).toMatchObject({ returnPeriod: 4 });
         expect(defaults.source.params).toMatchObject({ returnPeriod: 0 });
       });
@@ -434,71 +510,68 @@ describe('generateSynthetic', () => {
         users: 400,
         items: 2000,
         topics: 40,
-        meanLength: 200,
-        minLength: 200,
+        meanLength: 175,
+        minLength: 150,
         maxLength: 200,
         seed: 3,
         popularitySkew: 0.5,
         sessionProbability: 0.75,
         repeatProbability: 0,
       };
-      const strongOptions: SyntheticOptions = { ...shared, interestsPerUser: 4, longTermStrength: 0, returnPeriod: 10, returnCue: 3 };
+      const strongOptions: SyntheticOptions = {
+        ...shared,
+        interestsPerUser: 1,
+        longTermStrength: 0,
+        returnPeriod: 40,
+        returnAnchor: 'end',
+        returnCue: 2,
+        returnCueTopic: 'reserved',
+        returnStart: 'popular',
+        interestTopics: 10,
+      };
       const withoutOptions: SyntheticOptions = { ...shared, interestsPerUser: 0, longTermStrength: 0 };
       const strong = generateSynthetic(strongOptions);
       const without = generateSynthetic(withoutOptions);
       const catalogue = generateSyntheticCatalogue(shared);
 
-      it('returns to the item 40 steps back', () => {
-        // Steps 9, 19, …, 199 visit the 4 interests in turn, so from step 49 on each is the
-        // successor (one or two places on) of the item 40 steps earlier, in the same topic.
-        const positionOf = (item: number): number => catalogue.positionInTopic[Number(strong.rawItemIds[item])];
+      it('ends every history with a return after a cue', () => {
+        // Interests come from topics 29 to 38 and cues from topic 39. The target, the last
+        // item, is the most popular item of the user's interest that the input lacks, and
+        // the two items before it are the cue.
+        const lengths = new Set<number>();
         for (let user = 0; user < strong.userCount; user++) {
           const topics = topicsOfUser(strong, catalogue, user);
-          const items = strong.items.subarray(strong.offsets[user], strong.offsets[user + 1]);
-          for (let step = 49; step < 200; step += 10) {
-            const size = catalogue.topicItems[topics[step]].length;
+          const items = Array.from(strong.items.subarray(strong.offsets[user], strong.offsets[user + 1]), (item) => Number(strong.rawItemIds[item]));
+          const last = items.length - 1;
+          const interest = topics[last];
+          const unconsumed = Array.from(catalogue.topicItems[interest]).filter((item) => !items.slice(0, last).includes(item));
+          const mostPopular = unconsumed.reduce((best, item) => (catalogue.popularity[item] > catalogue.popularity[best] ? item : best));
+          lengths.add(items.length);
 
-            expect(topics[step]).toBe(topics[step - 40]);
-            expect([1, 2]).toContain((positionOf(items[step]) - positionOf(items[step - 40]) + size) % size);
-          }
+          expect(interest).toBeGreaterThanOrEqual(29);
+          expect(interest).toBeLessThanOrEqual(38);
+          expect(items[last]).toBe(mostPopular);
+          expect([topics[last - 2], topics[last - 1]]).toEqual([39, 39]);
+          expect(topics.flatMap((topic, step) => (topic === 39 ? [step] : []))).toEqual(
+            Array.from({ length: Math.floor((items.length - 2) / 40) + 1 }, (_, n) => [last - 40 * n - 2, last - 40 * n - 1])
+              .reverse()
+              .flat()
+              .filter((step) => step >= 0),
+          );
         }
-      });
-
-      it('puts interest topics only at the scheduled steps', () => {
-        // Sessions never start on an interest (longTermStrength 0, no interest phase), so the
-        // 4 topics of steps 9, 19, 29 and 39 appear nowhere else. The exception is a topic
-        // that is the partner (t + 20) mod 40 of another, because cue sessions walk it.
-        let usersWithoutPartners = 0;
-        for (let user = 0; user < strong.userCount; user++) {
-          const topics = topicsOfUser(strong, catalogue, user);
-          const interests = new Set([9, 19, 29, 39].map((step) => topics[step]));
-          if ([...interests].some((topic) => interests.has((topic + 20) % 40))) {
-            continue;
-          }
-          usersWithoutPartners++;
-          const steps = topics.flatMap((topic, step) => (interests.has(topic) ? [step] : []));
-
-          expect(interests.size).toBe(4);
-          expect(steps).toEqual(Array.from({ length: 20 }, (_, n) => 10 * n + 9));
-        }
-
-        // A partner pair among 4 of 40 topics has chance 1 − (38 · 36 · 34) / (39 · 38 · 37) ≈ 0.15.
-        expect(usersWithoutPartners).toBeGreaterThan(0.7 * strong.userCount);
+        expect(Math.min(...lengths)).toBe(150);
+        expect(lengths.size).toBeGreaterThan(20);
       });
 
       it('puts most test targets out of the window', () => {
-        // The window keeps w = ⌊199 · 0.125⌋ = 24 steps, and the target's topic was last seen 40
-        // steps earlier, one or two places before the target in its order. Only a cue session
-        // can put an item of that topic later: those before the returns at 169, 179 and 189
-        // walk the partner topics of those returns' interests. The target's topic is one of
-        // those 3 partners with chance 3 / 39.
+        // The window keeps at most ⌊199 · 0.125⌋ = 24 input items. The interest topic was last
+        // started 40 steps before the target, and its session reaches the window only if it
+        // goes on for 16 more steps, with chance 0.75^15 ≈ 0.013. No other session uses the topic.
         const shares = outOfWindowShares(strong, catalogue);
-        const bound = (share: number): number => share - 3 * Math.sqrt((share * (1 - share)) / strong.userCount);
+        const share = 1 - 0.75 ** 15;
 
-        expect(shares.topic).toBeGreaterThanOrEqual(bound(1 - 3 / 39));
-        expect(shares.successor).toBeGreaterThanOrEqual(bound(1 - 3 / 39));
-        // 'resume' walks a topic without repeats until it wraps, so only a cue session can consume the target.
-        expect(shares.inHistory).toBeLessThanOrEqual(3 / 39);
+        expect(shares.topic).toBeGreaterThanOrEqual(share - 3 * Math.sqrt((share * (1 - share)) / strong.userCount));
+        expect(shares.inHistory).toBe(0);
       });
 
       it('puts few test targets out of the window without interests', () => {
@@ -518,8 +591,18 @@ describe('generateSynthetic', () => {
       });
 
       it('records the new settings', () => {
-        expect(strong.source.params).toMatchObject({ interestsPerUser: 4, longTermStrength: 0, returnPeriod: 10, returnCue: 3 });
-        expect(defaults.source.params).toMatchObject({ interestPhase: 0, finalReturns: 0, returnStart: 'resume', returnGap: 0, returnPeriod: 0, returnCue: 0 });
+        expect(strong.source.params).toMatchObject({ interestsPerUser: 1, returnPeriod: 40, returnAnchor: 'end', returnCue: 2, returnCueTopic: 'reserved', interestTopics: 10 });
+        expect(defaults.source.params).toMatchObject({
+          interestPhase: 0,
+          finalReturns: 0,
+          returnStart: 'resume',
+          returnGap: 0,
+          returnPeriod: 0,
+          returnCue: 0,
+          returnCueTopic: 'partner',
+          returnAnchor: 'start',
+          interestTopics: 0,
+        });
       });
     });
 

@@ -112,9 +112,9 @@ export interface SyntheticOptions {
    * Scheduled long-term returns: every step s whose s + 1 is a multiple of `returnPeriod`
    * (steps P − 1, 2P − 1, …) is one item of the user's interest topic visited longest ago,
    * started as `returnStart` sets. Steps that `returnGap` keeps free of interest items are
-   * skipped. The running session continues after that item. The steps of a return are the
-   * same in every sequence, so a model whose positions count from the first item can learn
-   * when a return comes. Requires `interestsPerUser >= 1` when above 0. Default value: 0 (no
+   * skipped. The running session continues after that item. With `returnAnchor: 'start'` the
+   * steps of a return are the same in every sequence; `returnAnchor: 'end'` counts them from
+   * the last step instead. Requires `interestsPerUser >= 1` when above 0. Default value: 0 (no
    * scheduled returns).
    * @minimum 0
    */
@@ -130,6 +130,34 @@ export interface SyntheticOptions {
    * @minimum 0
    */
   returnCue?: number;
+  /**
+   * Topic of the cue sessions. `'partner'`: the partner topic of the returning topic, so the
+   * cue names which topic comes back. `'reserved'`: the last topic, `topics − 1`, kept for cues
+   * only (never an interest, never the topic of an ordinary session). Such a cue signals that
+   * a return comes but not which topic, and the return starts a session on its interest topic
+   * that the following steps continue like any session.
+   * Requires `interestsPerUser <= topics − 2` when `'reserved'` and `returnCue` is above 0.
+   * Default value: `'partner'`.
+   */
+  returnCueTopic?: 'partner' | 'reserved';
+  /**
+   * What the steps of `returnPeriod` count from. `'start'`: steps P − 1, 2P − 1, … from the
+   * first item, the same in every sequence. `'end'`: the last step and every P-th step before
+   * it, so the last item of every sequence is a scheduled return. When lengths differ between
+   * users, the positions of returns differ too, and a model has to find in the items (a cue,
+   * for example) when one comes. Default value: `'start'`.
+   */
+  returnAnchor?: 'start' | 'end';
+  /**
+   * Number of topics kept for long-term interests. When above 0, interests are drawn from the
+   * last `interestTopics` topics (before the reserved cue topic, if any), and ordinary sessions
+   * never use those topics. An item of such a topic in a history then always belongs to the
+   * user's interests. When 0, interests are drawn from all topics and ordinary sessions avoid
+   * only the user's own. Requires `interestsPerUser <= interestTopics` and one topic left for
+   * ordinary sessions when above 0. Default value: 0.
+   * @minimum 0
+   */
+  interestTopics?: number;
 }
 
 /** {@link SyntheticOptions} with every default applied. */
@@ -173,14 +201,16 @@ const DAY = 86_400;
  * about 45. Occasionally a user repeats an earlier item. Timestamps are seconds: minutes apart
  * within a session, about a day between sessions and about a week before a long-term return.
  *
- * `interestPhase`, `finalReturns`, `returnStart`, `returnGap`, `returnPeriod` and
- * `returnCue` (all off by default) strengthen the long-term structure. Every interest is
- * shown early, the last items return to the interest visited longest ago, and returns may
- * start on the most popular item the user has not consumed. With `returnGap`, returns come
- * only after that many steps without the topic, and no interest item comes in that many
- * steps before the final returns. With `returnPeriod`, returns also come at the same steps of
- * every sequence. With `returnCue`, a short session that names the returning topic comes
- * just before each of those.
+ * `interestPhase`, `finalReturns`, `returnStart`, `returnGap`, `returnPeriod`, `returnAnchor`,
+ * `returnCue`, `returnCueTopic` and `interestTopics` (all off by default) strengthen the
+ * long-term structure. Every interest is shown early, the last items return to the interest
+ * visited longest ago, and returns may start on the most popular item the user has not
+ * consumed. With `returnGap`, returns come only after that many steps without the topic, and
+ * no interest item comes in that many steps before the final returns. With `returnPeriod`,
+ * returns also come at the same steps of every sequence, or counted back from its last step
+ * (`returnAnchor`). With `returnCue`, a short session comes just before each of those: it
+ * names the returning topic, or with `returnCueTopic: 'reserved'` only signals that a return
+ * comes. With `interestTopics`, interests come from topics that no ordinary session uses.
  *
  * Sequence lengths are `minLength` plus a rounded exponential draw, capped at `maxLength`.
  * The exponential's scale is solved so that the mean length is `meanLength` in expectation.
@@ -280,6 +310,9 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
     returnGap: options.returnGap ?? 0,
     returnPeriod: options.returnPeriod ?? 0,
     returnCue: options.returnCue ?? 0,
+    returnCueTopic: options.returnCueTopic ?? 'partner',
+    returnAnchor: options.returnAnchor ?? 'start',
+    interestTopics: options.interestTopics ?? 0,
   };
 
   // Integer counts.
@@ -321,6 +354,29 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
   checkNonNegativeInteger(where, 'synthetic.returnCue', settings.returnCue);
   if (settings.returnCue > 0 && (settings.returnCue >= settings.returnPeriod || settings.topics < 2)) {
     throw new RangeError(invalidArgument(where, 'synthetic.returnCue', '0 unless returnCue < returnPeriod and topics >= 2', settings.returnCue));
+  }
+  if (settings.returnCueTopic !== 'partner' && settings.returnCueTopic !== 'reserved') {
+    throw new RangeError(invalidArgument(where, 'synthetic.returnCueTopic', "'partner' or 'reserved'", settings.returnCueTopic));
+  }
+  checkNonNegativeInteger(where, 'synthetic.interestTopics', settings.interestTopics);
+  const cueTopics = settings.returnCue > 0 && settings.returnCueTopic === 'reserved' ? 1 : 0;
+  if (settings.interestTopics > 0 && (settings.interestTopics < settings.interestsPerUser || settings.interestTopics > settings.topics - cueTopics - 1)) {
+    throw new RangeError(
+      invalidArgument(
+        where,
+        'synthetic.interestTopics',
+        `0 or an integer in [interestsPerUser, topics − ${cueTopics + 1}] = [${settings.interestsPerUser}, ${settings.topics - cueTopics - 1}], which leaves a topic for ordinary sessions`,
+        settings.interestTopics,
+      ),
+    );
+  }
+  if (settings.returnAnchor !== 'start' && settings.returnAnchor !== 'end') {
+    throw new RangeError(invalidArgument(where, 'synthetic.returnAnchor', "'start' or 'end'", settings.returnAnchor));
+  }
+  if (settings.returnCueTopic === 'reserved' && settings.returnCue > 0 && settings.interestsPerUser > settings.topics - 2) {
+    throw new RangeError(
+      invalidArgument(where, 'synthetic.interestsPerUser', `an integer <= topics − 2 (${settings.topics - 2}) with returnCueTopic 'reserved', which keeps one topic for cues and needs one for ordinary sessions`, settings.interestsPerUser),
+    );
   }
   if (settings.returnPeriod > 0 && settings.interestsPerUser === 0) {
     throw new RangeError(invalidArgument(where, 'synthetic.returnPeriod', '0 when interestsPerUser is 0, because a return needs an interest topic', settings.returnPeriod));
@@ -447,14 +503,25 @@ function generateUser(
   random: () => number,
   builder: InteractionLogBuilder,
 ): void {
-  // Long-term interests, uniform over topics, and where the user last was in each of them.
-  const interests = drawDistinctTopics(settings.interestsPerUser, settings.topics, random);
+  // Long-term interests, uniform over topics (except a reserved cue topic), and where the user last was in each of them.
+  const reservedCue = settings.returnCue > 0 && settings.returnCueTopic === 'reserved';
+  const cueTopic = settings.topics - 1; // the reserved cue topic, when `reservedCue`
+  const interestPoolEnd = reservedCue ? settings.topics - 1 : settings.topics; // interests come from [interestPoolStart, interestPoolEnd)
+  const interestPoolStart = settings.interestTopics > 0 ? interestPoolEnd - settings.interestTopics : 0;
+  const interests = drawDistinctTopics(settings.interestsPerUser, interestPoolEnd - interestPoolStart, random).map((topic) => topic + interestPoolStart);
   const lastPosition = new Int32Array(settings.topics).fill(-1); // [topics]
   const isInterest = new Uint8Array(settings.topics); // [topics]
   for (const topic of interests) {
     isInterest[topic] = 1;
   }
-  const shortTermCumulative = interests.length < settings.topics ? withoutTopics(topicCumulative, isInterest) : topicCumulative; // [topics]
+  const notOrdinary = Uint8Array.from(isInterest); // [topics], topics that ordinary sessions avoid
+  if (reservedCue) {
+    notOrdinary[cueTopic] = 1;
+  }
+  if (settings.interestTopics > 0) {
+    notOrdinary.fill(1, interestPoolStart, interestPoolEnd);
+  }
+  const shortTermCumulative = interests.length < settings.topics || reservedCue ? withoutTopics(topicCumulative, notOrdinary) : topicCumulative; // [topics]
   const lastVisit = new Int32Array(settings.topics).fill(-1); // [topics], step of the last item of each interest topic
   const interestPhaseEnd = Math.ceil(settings.interestPhase * length);
   const finalReturnsStart = length - settings.finalReturns;
@@ -472,13 +539,15 @@ function generateUser(
   let cueSession = false; // the running session is a cue session, whose items are never interest visits
   for (let step = 0; step < length; step++) {
     let item: number;
-    const scheduledReturn = settings.returnPeriod > 0 && (step + 1) % settings.returnPeriod === 0 && step < quietStart;
-    const stepsToReturn = settings.returnPeriod - 1 - (step % Math.max(1, settings.returnPeriod)); // 0 at a scheduled step
+    const period = Math.max(1, settings.returnPeriod);
+    const stepsToReturn = settings.returnAnchor === 'end' ? (length - 1 - step) % period : period - 1 - (step % period); // 0 at a scheduled step
+    const scheduledReturn = settings.returnPeriod > 0 && stepsToReturn === 0 && step < quietStart;
     const inCue = settings.returnCue > 0 && stepsToReturn >= 1 && stepsToReturn <= settings.returnCue && step + stepsToReturn < Math.min(quietStart, finalReturnsStart);
     if (inCue) {
-      // Cue session of the next scheduled return, on its topic's partner topic.
-      if (stepsToReturn === settings.returnCue) {
-        topic = (leastRecentTopic(interests, lastVisit) + Math.floor(settings.topics / 2)) % settings.topics;
+      // Cue session of the next scheduled return, on its topic's partner topic or the reserved
+      // one. With `returnAnchor: 'end'` a history may begin inside a cue, which then starts at step 0.
+      if (stepsToReturn === settings.returnCue || step === 0) {
+        topic = reservedCue ? cueTopic : (leastRecentTopic(interests, lastVisit) + Math.floor(settings.topics / 2)) % settings.topics;
         position = sampleCumulative(itemCumulativeByTopic[topic], random);
         cueSession = true;
         time += HOUR + exponential(DAY, random);
@@ -495,6 +564,12 @@ function generateUser(
       lastPosition[interest] = start;
       lastVisit[interest] = step;
       time += MINUTE + random() * 9 * MINUTE;
+      if (reservedCue) {
+        // The cue session ends: the return starts a session on its interest topic.
+        topic = interest;
+        position = start;
+        cueSession = false;
+      }
     } else if (step >= finalReturnsStart) {
       // Forced return to the interest topic visited longest ago (never visited counts as oldest).
       topic = leastRecentTopic(interests, lastVisit);

@@ -24,6 +24,7 @@ import { createConsoleLogger } from '../src/logger';
 
 interface Args {
   users: number;
+  /** Maximum history length, also SASRec's `maxLength`; histories have 0.75 · length to length items. */
   length: number;
   epochs: number;
   hidden: number;
@@ -41,14 +42,18 @@ const USAGE = 'usage: generator-diagnostic.ts [--users N] [--length N] [--epochs
 const WINDOW_RATIO = 0.875;
 
 /**
- * Period of the scheduled returns in the strong dataset: steps 9, 19, …, 199 at length 200.
- * They visit the user's 4 interest topics in turn, so each returns to the topic of the item 40
- * steps earlier, more than the ⌊198 · 0.125⌋ = 24 history items that the window keeps.
+ * Period of the scheduled returns in the strong dataset. They count from each history's last
+ * item (`returnAnchor: 'end'`), so the test target is one and the previous one lies 40 steps
+ * earlier: more than the at most ⌊198 · 0.125⌋ = 24 history items that the window keeps, plus the
+ * 16 steps that the session it starts would need to reach them (a chance of 0.75^15 ≈ 1.3 %).
  */
-const RETURN_PERIOD = 10;
+const RETURN_PERIOD = 40;
 
-/** Steps of the cue session before each return in the strong dataset: the validation item, step 198, is its third item. */
-const RETURN_CUE = 3;
+/** Steps of the cue session before each return in the strong dataset: the validation item is its second item. */
+const RETURN_CUE = 2;
+
+/** Topics kept for long-term interests in the strong dataset, out of 40; one more is kept for cues. */
+const INTEREST_TOPICS = 10;
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { users: 1000, length: 200, epochs: 20, hidden: 32, layers: 2, seed: 1, out: null, datasets: ['strong', 'without'], protocol: 'one-shot' };
@@ -87,29 +92,29 @@ function parseArgs(argv: readonly string[]): Args {
 
 /**
  * Generator settings of the two datasets. Both share sessions along topic orders (each next
- * item continues the session with chance 0.75), popularity skew and lengths; only the
- * long-term structure differs. Topics of 50 items leave room for a user's visits to an
- * interest topic without running out of unconsumed items.
+ * item continues the session with chance 0.75), popularity skew and history lengths of 150 to
+ * 200 items, so every position that a test input uses is also trained. Only the long-term
+ * structure differs. Topics have 50 items.
  *
- * Strong: each user has 4 interest topics, and steps 9, 19, …, 199 (every `RETURN_PERIOD`
- * steps) are single items of them, taken in turn, inside otherwise unrelated sessions. Each
- * such item is the successor, one or two places along the topic order, of the user's
- * previous item of that topic, 40 steps earlier. The 3 steps before each return are a cue
- * session on a partner topic that names the returning topic (`returnCue`). A model can learn
- * from the recent items which topic comes back, and from that topic's items in the history
- * which item it is. The test target,
- * step 199, is such a return, and the window keeps fewer than 40 items, so only a model that
- * reads the whole history can predict it. Without: no interest topics, so every session
- * starts on a popularity-drawn topic and nothing early predicts the target better than the
- * recent items.
+ * Strong: each user has 1 interest topic, drawn from 10 topics that no ordinary session
+ * uses (`interestTopics`). Every 40th step counted back from the last (`returnPeriod`,
+ * `returnAnchor: 'end'`) starts a session on it, at its most popular item that the user has
+ * not consumed (`returnStart: 'popular'`). The 2 steps before each return are a cue session
+ * on a topic kept for cues (`returnCue`, `returnCueTopic: 'reserved'`), which signals that a
+ * return comes but not which topic. A model can learn that after a cue comes the interest
+ * topic, and find that topic among the history's items. The test target is such a return.
+ * The window keeps its cue but no item of its topic, and the cue is the same for every user,
+ * so only a model that reads the older history can find the topic. Without: no interest topics, so every session starts
+ * on a popularity-drawn topic and nothing early predicts the target better than the recent
+ * items.
  */
 function datasetSettings(args: Args): { strong: SyntheticSettings; without: SyntheticSettings } {
   const shared: SyntheticSettings = {
     users: args.users,
     items: 2000,
     topics: 40,
-    meanLength: args.length,
-    minLength: args.length,
+    meanLength: Math.round(0.875 * args.length),
+    minLength: Math.round(0.75 * args.length),
     maxLength: args.length,
     seed: args.seed,
     popularitySkew: 0.5,
@@ -117,7 +122,17 @@ function datasetSettings(args: Args): { strong: SyntheticSettings; without: Synt
     repeatProbability: 0,
   };
   return {
-    strong: { ...shared, interestsPerUser: 4, longTermStrength: 0, returnPeriod: RETURN_PERIOD, returnCue: RETURN_CUE },
+    strong: {
+      ...shared,
+      interestsPerUser: 1,
+      longTermStrength: 0,
+      returnPeriod: RETURN_PERIOD,
+      returnAnchor: 'end',
+      returnCue: RETURN_CUE,
+      returnCueTopic: 'reserved',
+      returnStart: 'popular',
+      interestTopics: INTEREST_TOPICS,
+    },
     without: { ...shared, interestsPerUser: 0, longTermStrength: 0 },
   };
 }

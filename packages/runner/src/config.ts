@@ -103,6 +103,9 @@ export interface SyntheticSettings {
   returnGap?: number;
   returnPeriod?: number;
   returnCue?: number;
+  returnCueTopic?: 'partner' | 'reserved';
+  returnAnchor?: 'start' | 'end';
+  interestTopics?: number;
 }
 
 /** A fully resolved run configuration, saved beside the results of every run. */
