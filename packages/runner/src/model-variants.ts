@@ -131,6 +131,10 @@ export function checkSequenceVariantModels(models: readonly string[], settings: 
  * `sasrec-mla16-kv2` (a latent projected up to 2 key/value heads), `sasrec-beacon16x2`
  * (chunks of 16 items, 2 beacons each) and `sasrec-gqa2-linformer16x4` (blocks of 16 tokens
  * projected to 4 rows). `kvHeads` equal to `heads` is the base model and adds nothing.
+ *
+ * NOTE: base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so
+ * rows of two base configurations in one results file share labels and cell keys; the
+ * resume check tells them apart by configuration hash, the leaderboard's seed average does not.
  */
 export function modelRowLabel(modelId: string, settings: ModelSettings): string {
   // The recurrent models ignore the attention and sequence variant fields, so their rows carry the plain id.

@@ -1,15 +1,11 @@
 import { cacheBytes, createStrategy, silentLogger } from '@malloc/compression';
-import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { createSasRec, initBackend, loadCheckpoint, saveCheckpoint, sequenceCacheBytes, sequenceKeptTokens, trainModel, type SequentialModel, type TrainingData } from '../../src/index';
 import { invalidArgument } from '../../src/messages';
 import { BLOCKED } from '../../src/ops/layers';
 import { expandBeaconBatch } from '../../src/sequence/beacon';
 import type { TrainableModel } from '../../src/model/types';
 import { expectClose, lastRow } from '../tolerance';
-import { rowPositions, sequence, smallSasRec } from './fixtures';
+import { itMatchesBatchedPaths, rowPositions, sequence, smallSasRec, useScratchFolder } from './fixtures';
 
 /** Chunks of 4 items, each condensed into 2 beacons. */
 const BEACON = { chunkSize: 4, beaconsPerChunk: 2 };
@@ -114,30 +110,7 @@ describe.each(['cpu', 'wasm'] as const)('beacon SASRec on %s', (backend) => {
     plain.dispose();
   });
 
-  it('forwardLastBatch equals forwardLast', () => {
-    const sequences = [sequence(3), sequence(9, 1), sequence(12, 2), sequence(5, 4)];
-    const batched = model.forwardLastBatch(sequences, { batchSize: 4 });
-    sequences.forEach((items, index) => expectClose(batched.subarray(index * 16, (index + 1) * 16), model.forwardLast(items), 1e-5));
-  });
-
-  it('left-padded training batch equals forwardLast', () => {
-    // encodeBatch with left padding, as training batches may be laid out.
-    const trainable = model as TrainableModel;
-    const items = new Int32Array([0, 0, 0, ...sequence(9)]); // [1, 12]
-    const positions = new Int32Array([0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    const hidden = tf.tidy(() => trainable.encodeBatch({ batch: 1, len: 12, items, positions, timestamps: null }, null).dataSync() as Float32Array);
-    expectClose(lastRow(hidden, 16), model.forwardLast(sequence(9)), 1e-5);
-  });
-
-  it('prefillBatch equals prefill per history', () => {
-    const histories = [sequence(6), sequence(9, 1)];
-    const batched = model.prefillBatch(histories);
-    histories.forEach((history, index) => {
-      const single = model.prefill(history);
-      expect(cacheBytes(batched[index].cache)).toBe(cacheBytes(single.cache));
-      expectClose(batched[index].cache.layers[1].heads[1].keys.decode(), single.cache.layers[1].heads[1].keys.decode(), 1e-6);
-    });
-  });
+  itMatchesBatchedPaths(() => model, 16);
 
   it('GQA with beacons equals the training pass', () => {
     const grouped = sasRec({ kvHeads: 1 });
@@ -200,19 +173,7 @@ describe.each(['cpu', 'wasm'] as const)('beacon SASRec on %s', (backend) => {
 });
 
 describe('beacon configuration', () => {
-  let dir: string;
-
-  beforeAll(async () => {
-    await initBackend('wasm');
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'malloc-beacon-'));
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = useScratchFolder('malloc-beacon-');
 
   it('other weights equal the default model', () => {
     // The beacon embedding is drawn last, so every shared weight matches a model without beacons.
@@ -263,8 +224,8 @@ describe('beacon configuration', () => {
 
   it('checkpoint round trip keeps the beacons', async () => {
     const model = sasRec();
-    await saveCheckpoint(model, dir, { dataFingerprint: 'abc' });
-    const loaded = await loadCheckpoint(dir, { dataFingerprint: 'abc' });
+    await saveCheckpoint(model, scratch(), { dataFingerprint: 'abc' });
+    const loaded = await loadCheckpoint(scratch(), { dataFingerprint: 'abc' });
     expect(loaded.config).toEqual(model.config);
     expect(loaded.forwardLast(sequence(11))).toEqual(model.forwardLast(sequence(11)));
     loaded.dispose();

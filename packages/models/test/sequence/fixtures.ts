@@ -1,7 +1,11 @@
-import { headPositions, type KVCache } from '@malloc/compression';
+import { cacheBytes, headPositions, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
-import { createHstu, createSasRec, type SequentialModel } from '../../src/index';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createHstu, createSasRec, initBackend, type SequentialModel } from '../../src/index';
 import type { TrainableModel } from '../../src/model/types';
+import { expectClose, lastRow } from '../tolerance';
 
 /** SASRec with 40 items, max length 24, d 16, 2 heads (dHead 8), 2 layers and dropout 0.2, plus `fields`. */
 export function smallSasRec(fields: object, seed = 11): SequentialModel {
@@ -47,4 +51,66 @@ export function amplifyRelativeBias(model: SequentialModel): void {
     }
   }
   trainable.weightsChanged();
+}
+
+/**
+ * Registers the wasm backend before the tests of the enclosing `describe` and a fresh scratch
+ * folder for each of them, removed afterwards.
+ *
+ * @returns the current test's folder.
+ */
+export function useScratchFolder(prefix: string): () => string {
+  let dir = '';
+
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), prefix));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  return () => dir;
+}
+
+/**
+ * Registers the tests that the batched paths of a SASRec-shaped model without timestamps equal
+ * its one-sequence paths: `forwardLastBatch`, a left-padded training batch and `prefillBatch`.
+ *
+ * @param getModel - the model under test, read when each test runs.
+ * @param hiddenSize - its d, the width of a hidden state.
+ */
+export function itMatchesBatchedPaths(getModel: () => SequentialModel, hiddenSize: number): void {
+  it('forwardLastBatch equals forwardLast', () => {
+    const model = getModel();
+    const sequences = [sequence(3), sequence(9, 1), sequence(12, 2), sequence(5, 4)];
+    const batched = model.forwardLastBatch(sequences, { batchSize: 4 });
+    sequences.forEach((items, index) => expectClose(batched.subarray(index * hiddenSize, (index + 1) * hiddenSize), model.forwardLast(items), 1e-5));
+  });
+
+  it('left-padded training batch equals forwardLast', () => {
+    // encodeBatch with left padding, as training batches may be laid out.
+    const trainable = getModel() as TrainableModel;
+    const items = new Int32Array([0, 0, 0, ...sequence(9)]); // [1, 12]
+    const positions = new Int32Array([0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const hidden = tf.tidy(() => trainable.encodeBatch({ batch: 1, len: 12, items, positions, timestamps: null }, null).dataSync() as Float32Array);
+    expectClose(lastRow(hidden, hiddenSize), getModel().forwardLast(sequence(9)), 1e-5);
+  });
+
+  it('prefillBatch equals prefill per history', () => {
+    const model = getModel();
+    const histories = [sequence(6), sequence(9, 1)];
+    const batched = model.prefillBatch(histories);
+    histories.forEach((history, index) => {
+      const single = model.prefill(history);
+      const last = single.cache.layers.length - 1;
+      expect(cacheBytes(batched[index].cache)).toBe(cacheBytes(single.cache));
+      expectClose(batched[index].cache.layers[last].heads[0].keys.decode(), single.cache.layers[last].heads[0].keys.decode(), 1e-6);
+      expectClose(batched[index].cache.layers[last].heads[0].values.decode(), single.cache.layers[last].heads[0].values.decode(), 1e-6);
+    });
+  });
 }

@@ -1,13 +1,10 @@
 import { cacheBytes, createStrategy, silentLogger } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { createHstu, initBackend, loadCheckpoint, saveCheckpoint, sequenceCacheBytes, sequenceKeptTokens, trainModel, type SequentialModel, type TrainingData } from '../../src/index';
 import { invalidArgument } from '../../src/messages';
 import type { TrainableModel } from '../../src/model/types';
 import { expectClose, lastRow } from '../tolerance';
-import { amplifyRelativeBias, rowPositions, sequence, smallHstu, timestamps } from './fixtures';
+import { amplifyRelativeBias, rowPositions, sequence, smallHstu, timestamps, useScratchFolder } from './fixtures';
 
 /** The three sequence-level variants on HSTU: chunks or blocks of 4 condensed into 2 rows, and 4 LSH buckets. */
 const VARIANTS: readonly [string, object][] = [
@@ -116,19 +113,7 @@ describe.each(['cpu', 'wasm'] as const)('HSTU sequence variants on %s', (backend
 });
 
 describe('HSTU sequence variant layout', () => {
-  let dir: string;
-
-  beforeAll(async () => {
-    await initBackend('wasm');
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'malloc-hstu-variants-'));
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = useScratchFolder('malloc-hstu-variants-');
 
   it.each(['beacon', 'linformer'])('%s rows carry the chunk end time', (name) => {
     // 10 items in chunks of 4: condensed rows of chunk 0 at positions 2, 3 with the time of item 3,
@@ -234,8 +219,8 @@ describe('HSTU sequence variant layout', () => {
 
   it.each(VARIANTS)('%s checkpoint round trip', async (_name, fields) => {
     const model = smallHstu(fields);
-    await saveCheckpoint(model, dir, { dataFingerprint: 'abc' });
-    const loaded = await loadCheckpoint(dir, { dataFingerprint: 'abc' });
+    await saveCheckpoint(model, scratch(), { dataFingerprint: 'abc' });
+    const loaded = await loadCheckpoint(scratch(), { dataFingerprint: 'abc' });
     expect(loaded.config).toEqual(model.config);
     const times = timestamps(11);
     expect(loaded.forwardLast(sequence(11), { timestamps: times })).toEqual(model.forwardLast(sequence(11), { timestamps: times }));

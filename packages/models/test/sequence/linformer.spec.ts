@@ -1,15 +1,11 @@
 import { cacheBytes, createStrategy, silentLogger } from '@malloc/compression';
-import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { createSasRec, initBackend, loadCheckpoint, saveCheckpoint, sequenceCacheBytes, sequenceKeptTokens, trainModel, type SequentialModel, type TrainingData } from '../../src/index';
 import { invalidArgument } from '../../src/messages';
 import { BLOCKED } from '../../src/ops/layers';
 import { linformerLayout, projectBlock } from '../../src/sequence/linformer';
 import type { TrainableModel } from '../../src/model/types';
 import { expectClose, lastRow } from '../tolerance';
-import { rowPositions, sequence, smallSasRec } from './fixtures';
+import { itMatchesBatchedPaths, rowPositions, sequence, smallSasRec, useScratchFolder } from './fixtures';
 
 /** Blocks of 4 tokens, each projected to 2 rows. */
 const LINFORMER = { blockSize: 4, projectedRows: 2 };
@@ -81,29 +77,7 @@ describe.each(['cpu', 'wasm'] as const)('Linformer SASRec on %s', (backend) => {
     expect(sequenceKeptTokens(model.config, seen)).toBe(2 * Math.floor(seen / 4) + (seen % 4));
   });
 
-  it('forwardLastBatch equals forwardLast', () => {
-    const sequences = [sequence(3), sequence(9, 1), sequence(12, 2), sequence(5, 4)];
-    const batched = model.forwardLastBatch(sequences, { batchSize: 4 });
-    sequences.forEach((items, index) => expectClose(batched.subarray(index * 16, (index + 1) * 16), model.forwardLast(items), 1e-5));
-  });
-
-  it('left-padded training batch equals forwardLast', () => {
-    const trainable = model as TrainableModel;
-    const items = new Int32Array([0, 0, 0, ...sequence(9)]); // [1, 12]
-    const positions = new Int32Array([0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    const hidden = tf.tidy(() => trainable.encodeBatch({ batch: 1, len: 12, items, positions, timestamps: null }, null).dataSync() as Float32Array);
-    expectClose(lastRow(hidden, 16), model.forwardLast(sequence(9)), 1e-5);
-  });
-
-  it('prefillBatch equals prefill per history', () => {
-    const histories = [sequence(6), sequence(9, 1)];
-    const batched = model.prefillBatch(histories);
-    histories.forEach((history, index) => {
-      const single = model.prefill(history);
-      expect(cacheBytes(batched[index].cache)).toBe(cacheBytes(single.cache));
-      expectClose(batched[index].cache.layers[1].heads[1].values.decode(), single.cache.layers[1].heads[1].values.decode(), 1e-6);
-    });
-  });
+  itMatchesBatchedPaths(() => model, 16);
 
   it('quantised cache condenses too', () => {
     // int8 keeps all 6 rows of 10 items; completing chunk 2 replaces positions 8..11 with rows at 10 and 11.
@@ -144,19 +118,7 @@ describe.each(['cpu', 'wasm'] as const)('Linformer SASRec on %s', (backend) => {
 });
 
 describe('Linformer configuration', () => {
-  let dir: string;
-
-  beforeAll(async () => {
-    await initBackend('wasm');
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'malloc-linformer-'));
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = useScratchFolder('malloc-linformer-');
 
   it('other weights equal the default model', () => {
     const plain = sasRec({ linformer: undefined }) as TrainableModel;
@@ -210,8 +172,8 @@ describe('Linformer configuration', () => {
 
   it('checkpoint round trip keeps the projections', async () => {
     const model = sasRec();
-    await saveCheckpoint(model, dir, { dataFingerprint: 'abc' });
-    const loaded = await loadCheckpoint(dir, { dataFingerprint: 'abc' });
+    await saveCheckpoint(model, scratch(), { dataFingerprint: 'abc' });
+    const loaded = await loadCheckpoint(scratch(), { dataFingerprint: 'abc' });
     expect(loaded.config).toEqual(model.config);
     expect(loaded.forwardLast(sequence(11))).toEqual(model.forwardLast(sequence(11)));
     loaded.dispose();

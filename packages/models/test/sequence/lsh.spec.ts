@@ -1,14 +1,11 @@
 import { cacheBytes, createStrategy, silentLogger } from '@malloc/compression';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { createSasRec, initBackend, loadCheckpoint, saveCheckpoint, trainModel, variantCacheBytes, type SequentialModel, type TrainingData } from '../../src/index';
 import { invalidArgument } from '../../src/messages';
 import { BLOCKED } from '../../src/ops/layers';
 import { bucketBias, hashBuckets } from '../../src/sequence/lsh';
 import type { TrainableModel } from '../../src/model/types';
 import { expectClose, lastRow } from '../tolerance';
-import { sequence, smallSasRec } from './fixtures';
+import { sequence, smallSasRec, useScratchFolder } from './fixtures';
 
 /** SASRec with d 16, 2 heads (dHead 8), 2 layers and 4 LSH buckets. */
 function sasRec(fields: object = {}, seed = 11): SequentialModel {
@@ -99,19 +96,7 @@ describe.each(['cpu', 'wasm'] as const)('LSH SASRec on %s', (backend) => {
 });
 
 describe('LSH configuration', () => {
-  let dir: string;
-
-  beforeAll(async () => {
-    await initBackend('wasm');
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'malloc-lsh-'));
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = useScratchFolder('malloc-lsh-');
 
   it('hashes by rotated argmax', () => {
     // dHead 2, 2 buckets, R = [[1], [0]]: v · R is v[0], and the bucket is argmax([v[0], −v[0]]).
@@ -147,8 +132,8 @@ describe('LSH configuration', () => {
 
   it('checkpoint round trip keeps the buckets', async () => {
     const model = sasRec();
-    await saveCheckpoint(model, dir, { dataFingerprint: 'abc' });
-    const loaded = await loadCheckpoint(dir, { dataFingerprint: 'abc' });
+    await saveCheckpoint(model, scratch(), { dataFingerprint: 'abc' });
+    const loaded = await loadCheckpoint(scratch(), { dataFingerprint: 'abc' });
     expect(loaded.config).toEqual(model.config);
     expect(loaded.forwardLast(sequence(11))).toEqual(model.forwardLast(sequence(11)));
     loaded.dispose();
