@@ -40,10 +40,10 @@ describe('complexity curves', () => {
     ]);
 
     // d 16, 2 layers, 1 head, r 8, 100 items, one cached token. Bytes: 2 layers · 8 · 4.
-    // Cached request per layer: Q 256 + latent 128 + O 256, up projection 3 · 8 · 32,
-    // scores and values 2 pairs · 32, FFN 512; plus scoring 1,600.
+    // Cached request per layer: Q 256 + latent 128 + O 256, W_k and W_v folded into the query
+    // 8 · 32, scores and sums over latents 2 pairs · 2 · 8, FFN 512; plus scoring 1,600.
     expect(curves[0].points[0]).toEqual({ historyLength: 1, value: 64 });
-    expect(curves[1].points[0].value).toBe(2 * (640 + 768 + 64 + 512) + 1600);
+    expect(curves[1].points[0].value).toBe(2 * (640 + 256 + 32 + 512) + 1600);
     // Recompute of 2 tokens per layer: 2 · 640, up projection 2 · 8 · 32, 3 pairs · 32, FFN 2 · 512.
     expect(curves[2].points[0].value).toBe(2 * (1280 + 512 + 96 + 1024) + 1600);
   });

@@ -18,7 +18,7 @@ import { matMul2d } from '../ops/matmul';
 import type { SeededRandom } from '../random';
 import { resolveSasRecConfig, type SasRecConfig } from './config';
 import { createSasRecWeights, type SasRecBlockWeights, type SasRecWeights } from './weights';
-import { cachedColumns, cachedKeyValueHeads, type KeyValueProjection } from '../variants/cached-heads';
+import { cachedColumns, cachedKeyValueHeads, cachedLatentRows, type KeyValueProjection } from '../variants/cached-heads';
 import { cacheLayoutOf, kvHeadsOf, repeatKvHeads, type CacheLayout } from '../variants/head-sharing';
 
 /** Layer-norm epsilon of the SASRec reference implementations. */
@@ -154,28 +154,42 @@ export class SasRec extends AttentionSequentialModel {
         const block = this.weights.blocks[layer];
         const normed = layerNorm(x, block.attentionNormScale as tf.Tensor1D, block.attentionNormShift as tf.Tensor1D, NORM_EPSILON);
         const queries = tf.mul(dense(normed, block.queryKernel as tf.Tensor2D, block.queryBias as tf.Tensor1D), 1 / Math.sqrt(dHead)) as tf.Tensor2D; // [count, d]
-        const projection = this.rotations === null ? this.projectKeysValues(block, x) : this.sharedQueryKeys(block, normed, x); // keys, values [count, kvHeads · dHead]
-        const kv = cachedKeyValueHeads(cache.layers[layer], projection, layout, kvHeads, dHead, dHead, (latent) => this.upProject(block, latent));
-
-        // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
         const outputs: tf.Tensor2D[] = [];
         const probabilities: tf.Tensor2D[] = []; // per head [count, len + count]
-        newKeys.push(kv.newKeys);
-        newValues.push(kv.newValues);
-        for (let head = 0; head < heads; head++) {
-          const kvHead = Math.floor(head / group);
-          const cached = kv.cached[kvHead];
-          const len = cached.keys.rows;
-          const headQueries = tf.slice(queries, [0, head * dHead], [count, dHead]); // [count, dHead]
-          const biasValues = (independent ? candidateBias : appendBias)(logWeights(cached), len, count); // [count, len + count]
-          if (this.rotations !== null) {
-            const buckets = (this.config.lsh as { buckets: number }).buckets;
-            maskOtherBuckets(biasValues, kv.keys[kvHead].dataSync() as Float32Array, dHead, this.rotations[layer][head], buckets, len, count);
+
+        if (block.kvDownKernel !== null && this.rotations === null) {
+          // MLA without LSH attends in latent space, so no cached latent is projected up.
+          const rows = cachedLatentRows(cache.layers[layer], matMul2d(x, block.kvDownKernel as tf.Tensor2D), layout);
+          const len = rows.cached.keys.rows;
+          const bias = tf.tensor2d((independent ? candidateBias : appendBias)(logWeights(rows.cached), len, count), [count, len + count]);
+          newKeys.push([rows.newKeys]);
+          newValues.push([rows.newValues]);
+          for (let head = 0; head < heads; head++) {
+            const attention = this.absorbedAttention(block, tf.slice(queries, [0, head * dHead], [count, dHead]), Math.floor(head / group), rows.latent, bias);
+            outputs.push(attention.output);
+            probabilities.push(attention.probabilities);
           }
-          const bias = tf.tensor2d(biasValues, [count, len + count]);
-          const attention = cachedSoftmaxAttentionWithWeights(headQueries, kv.keys[kvHead], kv.values[kvHead], bias);
-          outputs.push(attention.output);
-          probabilities.push(attention.probabilities);
+        } else {
+          // Attend head by head: heads may keep different cached tokens, and a group of query heads reads one key/value head.
+          const projection = this.rotations === null ? this.projectKeysValues(block, x) : this.sharedQueryKeys(block, normed, x); // keys, values [count, kvHeads · dHead]
+          const kv = cachedKeyValueHeads(cache.layers[layer], projection, layout, kvHeads, dHead, dHead, (latent) => this.upProject(block, latent));
+          newKeys.push(kv.newKeys);
+          newValues.push(kv.newValues);
+          for (let head = 0; head < heads; head++) {
+            const kvHead = Math.floor(head / group);
+            const cached = kv.cached[kvHead];
+            const len = cached.keys.rows;
+            const headQueries = tf.slice(queries, [0, head * dHead], [count, dHead]); // [count, dHead]
+            const biasValues = (independent ? candidateBias : appendBias)(logWeights(cached), len, count); // [count, len + count]
+            if (this.rotations !== null) {
+              const buckets = (this.config.lsh as { buckets: number }).buckets;
+              maskOtherBuckets(biasValues, kv.keys[kvHead].dataSync() as Float32Array, dHead, this.rotations[layer][head], buckets, len, count);
+            }
+            const bias = tf.tensor2d(biasValues, [count, len + count]);
+            const attention = cachedSoftmaxAttentionWithWeights(headQueries, kv.keys[kvHead], kv.values[kvHead], bias);
+            outputs.push(attention.output);
+            probabilities.push(attention.probabilities);
+          }
         }
         if (weights !== null) {
           weights.push(concatFloat32(probabilities.map((tensor) => tensor.dataSync() as Float32Array)));
@@ -398,6 +412,30 @@ export class SasRec extends AttentionSequentialModel {
     }
     const latent = matMul2d(x, block.kvDownKernel as tf.Tensor2D); // [n, r]
     return { ...this.upProject(block, latent), latent };
+  }
+
+  /**
+   * Softmax attention of one query head over MLA latents, with the up projections folded into
+   * the query and the output (absorbed attention, as in DeepSeek-V2). The score of latent c is
+   * q · (c W_k + b_k) = (q W_kᵀ) · c + q · b_k, and the last term is the same for every key of a
+   * query, so the softmax drops it. The output is Σ p_j (c_j W_v + b_v) = (Σ p_j c_j) W_v + b_v,
+   * because the probabilities sum to 1.
+   *
+   * @param queries - scaled queries of the head, `[count, dHead]`.
+   * @param kvHead - the key/value head the query head reads.
+   * @param latent - cached and new latents, `[len + count, r]`.
+   * @param bias - additive attention bias, `[count, len + count]`.
+   * @returns the head's output `[count, dHead]` and its probabilities `[count, len + count]`.
+   */
+  private absorbedAttention(block: SasRecBlockWeights, queries: tf.Tensor2D, kvHead: number, latent: tf.Tensor2D, bias: tf.Tensor2D): { output: tf.Tensor2D; probabilities: tf.Tensor2D } {
+    const dHead = queries.shape[1];
+    const r = latent.shape[1];
+    const keyKernel = tf.slice(block.keyKernel as tf.Tensor2D, [0, kvHead * dHead], [r, dHead]); // [r, dHead]
+    const valueKernel = tf.slice(block.valueKernel as tf.Tensor2D, [0, kvHead * dHead], [r, dHead]); // [r, dHead]
+    const valueBias = tf.slice(block.valueBias as tf.Tensor1D, [kvHead * dHead], [dHead]); // [dHead]
+    const absorbed = matMul2d(queries, tf.transpose(keyKernel)); // [count, r]
+    const attention = cachedSoftmaxAttentionWithWeights(absorbed, latent, latent, bias); // output [count, r]
+    return { output: tf.add(matMul2d(attention.output, valueKernel), valueBias) as tf.Tensor2D, probabilities: attention.probabilities };
   }
 
   /** Keys and values from latents `[n, r]`, `[n, kvHeads · dHead]` each. */

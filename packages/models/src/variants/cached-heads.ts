@@ -67,21 +67,52 @@ export function cachedKeyValueHeads(
 
   // With a latent, join the cached halves, append the new latents and project every head up.
   // NOTE: projecting every cached latent up costs (len + count) · r · kvHeads · (dKey + dValue)
-  // MACs per layer and request; DeepSeek-V2 folds W_uk into the queries instead, which is not done here.
+  // MACs per layer and request; SASRec folds the projections into its queries instead
+  // (absorbed attention), which HSTU cannot, because a SiLU follows its up projection.
+  const rows = cachedLatentRows(layerCache, projection.latent, layout);
+  const up = upProject(rows.latent);
+  const total = rows.latent.shape[0];
+  for (let g = 0; g < kvHeads; g++) {
+    out.keys.push(tf.slice(up.keys, [0, g * dKey], [total, dKey])); // [len + count, dKey]
+    out.values.push(tf.slice(up.values, [0, g * dValue], [total, dValue])); // [len + count, dValue]
+    out.cached.push(rows.cached);
+  }
+  out.newKeys.push(rows.newKeys);
+  out.newValues.push(rows.newValues);
+  return out;
+}
+
+/** The latents of an MLA layer's cached tokens followed by those of new tokens. */
+export interface CachedLatentRows {
+  /** Cached latents, then the new ones, `[len + count, r]`. */
+  latent: tf.Tensor2D;
+  /** The single cache head that stores the latents (positions, timestamps, merge weights). */
+  cached: HeadCache;
+  /** The rows that `append` adds as keys: the new latents' first `keyWidth` columns, `[count, keyWidth]`. */
+  newKeys: Float32Array;
+  /** The rows that `append` adds as values: their other columns, `[count, valueWidth]`. */
+  newValues: Float32Array;
+}
+
+/**
+ * Joins an MLA layer's cached latent halves back into `[len, r]` and appends the new tokens'
+ * latents.
+ *
+ * @param layerCache - the layer's single cache head, laid out as `layout`.
+ * @param latent - the new tokens' latents, `[count, r]`.
+ */
+export function cachedLatentRows(layerCache: LayerCache, latent: tf.Tensor2D, layout: CacheLayout): CachedLatentRows {
   const cached = layerCache.heads[0];
   const len = cached.keys.rows;
+  const count = latent.shape[0];
   const { keyWidth, valueWidth } = layout;
   const cachedLatent = tf.concat([tf.tensor2d(cached.keys.decode(), [len, keyWidth]), tf.tensor2d(cached.values.decode(), [len, valueWidth])], 1); // [len, r]
-  const latent = tf.concat([cachedLatent, projection.latent], 0) as tf.Tensor2D; // [len + count, r]
-  const up = upProject(latent);
-  for (let g = 0; g < kvHeads; g++) {
-    out.keys.push(tf.slice(up.keys, [0, g * dKey], [len + count, dKey])); // [len + count, dKey]
-    out.values.push(tf.slice(up.values, [0, g * dValue], [len + count, dValue])); // [len + count, dValue]
-    out.cached.push(cached);
-  }
-  out.newKeys.push(tf.slice(projection.latent, [0, 0], [count, keyWidth]).dataSync() as Float32Array);
-  out.newValues.push(tf.slice(projection.latent, [0, keyWidth], [count, valueWidth]).dataSync() as Float32Array);
-  return out;
+  return {
+    latent: tf.concat([cachedLatent, latent], 0) as tf.Tensor2D,
+    cached,
+    newKeys: tf.slice(latent, [0, 0], [count, keyWidth]).dataSync() as Float32Array,
+    newValues: tf.slice(latent, [0, keyWidth], [count, valueWidth]).dataSync() as Float32Array,
+  };
 }
 
 /**

@@ -110,14 +110,14 @@ interface Dimensions {
  *
  * - Plain and GQA/MQA models: the terms of `sasrecMacs` and `hstuMacs` of `@malloc/metrics`.
  * - MLA (`kvLatentSize` r): each new token costs `d · r` for its latent instead of the key and
- *   value projection, and `latentUpProjection` is `(c + 2a) · r · kvHeads · (dKey + dValue)`.
- *   The append projects every cached latent and each new latent up to keys and values. It also
- *   projects the new latents up once more when it computes the new tokens' projection, whose
- *   keys and values it does not use. DeepSeek-V2 instead folds W_uk into the queries and W_uv
- *   into the output projection, so that nothing is projected up per cached token. Scores and
- *   weighted values then cost r each per head and pair, and each new token adds
- *   `heads · r · (dKey + dValue)` for the folded projections. A full pass projects each
- *   latent up once.
+ *   value projection. SASRec's append attends in latent space, as DeepSeek-V2 does: each query
+ *   head folds W_k into its query and W_v into its output, so `latentUpProjection` is
+ *   `a · heads · r · (dKey + dValue)`, and scores and weighted sums cost r each per head and
+ *   pair. HSTU applies a SiLU after its up projection, which cannot be folded. Its append
+ *   projects every cached latent and each new latent up to keys and values. It also projects
+ *   the new latents up once more for the new tokens' projection, whose keys and values it does
+ *   not use. So `latentUpProjection` is `(c + 2a) · r · kvHeads · (dKey + dValue)`. SASRec with LSH does
+ *   the same, because LSH hashes the keys. A full pass projects each latent up once.
  * - Activation Beacon (`beacon`, B beacons per chunk of C items): the items are appended as raw
  *   rows. An append that completes a chunk then runs the B beacon tokens through every layer
  *   against the rows cached at that moment (`condensation`), and the chunk's rows are replaced
@@ -149,9 +149,9 @@ interface Dimensions {
  *   of the request is out of its range.
  * @example
  * // SASRec L = 2, d = 50, 1 head, r = 16, one request token after 199 cached rows:
- * // projections 2 · (2,500 + 800 + 2,500) = 11,600, latentUpProjection 2 · 201 · 16 · 100 = 643,200,
- * // scores and values 2 · 200 · 50 = 20,000 each, FFN 2 · 5,000 = 10,000, scoring 185,300.
- * variantRequestMacs('sasrec', { layers: 2, hiddenSize: 50, heads: 1, itemCount: 3706, kvLatentSize: 16 }, { seenTokens: 199, cachedRows: 199, requestLength: 1 }).withCache; // 890,100
+ * // projections 2 · (2,500 + 800 + 2,500) = 11,600, latentUpProjection 2 · 16 · 100 = 3,200,
+ * // scores and weighted sums 2 · 200 · 16 = 6,400 each, FFN 2 · 5,000 = 10,000, scoring 185,300.
+ * variantRequestMacs('sasrec', { layers: 2, hiddenSize: 50, heads: 1, itemCount: 3706, kvLatentSize: 16 }, { seenTokens: 199, cachedRows: 199, requestLength: 1 }).withCache; // 222,900
  */
 export function variantRequestMacs(kind: AttentionKind, config: VariantMacsConfig, request: VariantRequest): VariantRequestMacs {
   const where = 'variantRequestMacs';
@@ -275,6 +275,18 @@ function appendTerms(dims: Dimensions, c: number, a: number, bucketPairs: number
     pairs = bucketPairs ?? layers * heads * expected;
     hashing = layers * heads * (c + a) * dKey * (buckets / 2);
   }
+  if (absorbsLatent(dims)) {
+    // Scores and weighted sums over latents of width r; each query head folds W_k and W_v in.
+    const r = dims.latent as number;
+    return {
+      ...zeroTerms(),
+      projections: layers * a * projectionsPerToken(dims),
+      latentUpProjection: layers * a * heads * r * (dKey + dValue),
+      attentionScores: pairs * r,
+      attentionValues: pairs * r,
+      ffn: layers * a * ffnPerToken(dims),
+    };
+  }
   const latentUpProjection = dims.latent === null ? 0 : layers * (c + 2 * a) * upProjectionPerRow(dims);
   return {
     ...zeroTerms(),
@@ -350,6 +362,11 @@ function projectionsPerToken(dims: Dimensions): number {
     keyValue = d * kvHeads * dValue;
   }
   return query + keyValue + heads * dValue * d;
+}
+
+/** Returns whether `append` attends in latent space: SASRec with MLA and without LSH. HSTU's SiLU after the up projection rules it out. */
+function absorbsLatent(dims: Dimensions): boolean {
+  return dims.kind === 'sasrec' && dims.latent !== null && dims.lsh === null;
 }
 
 /** MACs of projecting one MLA latent up to the keys and values of every key/value head. */

@@ -100,6 +100,7 @@ describe('variantRequestMacs of MLA', () => {
     const config = { itemCount: ITEMS, maxLength: 24, hiddenSize: D, layers: LAYERS, dropout: 0, ...fields };
     const model = kind === 'sasrec' ? createSasRec(config, 5) : createHstu(config, 5);
     const dSum = kind === 'sasrec' ? 16 : 10; // dKey + dValue per query head
+    const appendPairWidth = kind === 'sasrec' ? 2 * fields.kvLatentSize : dSum; // SASRec's append scores and sums latents
     const { counted, cache } = await servedRequest(model, history, request, compress);
     const recomputed = await recomputedRequest(model, history + request);
     model.dispose();
@@ -108,7 +109,7 @@ describe('variantRequestMacs of MLA', () => {
 
     // The append scores every request token against every new key and masks the later ones:
     // a(a − 1)/2 pairs per layer and query head that the count leaves out.
-    const maskedAppend = LAYERS * 2 * ((request * (request - 1)) / 2) * dSum;
+    const maskedAppend = LAYERS * 2 * ((request * (request - 1)) / 2) * appendPairWidth;
     expectWithinOnePercent(macs.withCache, counted - maskedAppend);
 
     // The full pass scores n² pairs per layer and head, of which n(n + 1)/2 are causal.
@@ -118,12 +119,23 @@ describe('variantRequestMacs of MLA', () => {
     expect(macs.withCacheBreakdown.latentUpProjection).toBeGreaterThan(0);
   });
 
-  it('counts the cached latents once and the new ones twice', () => {
-    // SASRec r = 4, kvHeads 2, dKey + dValue = 16: 2 layers · (c + 2a) · 4 · 2 · 16.
+  it('counts the cached latents once and the new ones twice on HSTU', () => {
+    // HSTU r = 4, kvHeads 2, dqk + dv = 10: 2 layers · (c + 2a) · 4 · 2 · 10.
+    const config = { layers: 2, hiddenSize: 16, heads: 2, queryKeySize: 4, valueSize: 6, itemCount: 40, kvLatentSize: 4 };
+    const macs = variantRequestMacs('hstu', config, { seenTokens: 10, cachedRows: 6, requestLength: 2 });
+    expect(macs.withCacheBreakdown.latentUpProjection).toBe(2 * (6 + 4) * 4 * 2 * 10);
+    // The full pass over 12 tokens projects each latent up once.
+    expect(macs.withoutCacheBreakdown.latentUpProjection).toBe(2 * 12 * 4 * 2 * 10);
+  });
+
+  it('folds the projections into the queries on SASRec', () => {
+    // r = 4, 2 query heads, dKey + dValue = 16: 2 layers · a · 2 · 4 · 16, whatever the cache.
     const config = { layers: 2, hiddenSize: 16, heads: 2, itemCount: 40, kvLatentSize: 4 };
     const macs = variantRequestMacs('sasrec', config, { seenTokens: 10, cachedRows: 6, requestLength: 2 });
-    expect(macs.withCacheBreakdown.latentUpProjection).toBe(2 * (6 + 4) * 4 * 2 * 16);
-    // The full pass over 12 tokens projects each latent up once.
+    expect(macs.withCacheBreakdown.latentUpProjection).toBe(2 * 2 * 2 * 4 * 16);
+    // Pairs: 2 layers · 2 heads · (2 · 6 + 3) = 60, each of width r for scores and for sums.
+    expect(macs.withCacheBreakdown.attentionScores).toBe(60 * 4);
+    expect(macs.withCacheBreakdown.attentionValues).toBe(60 * 4);
     expect(macs.withoutCacheBreakdown.latentUpProjection).toBe(2 * 12 * 4 * 2 * 16);
   });
 });
