@@ -452,7 +452,7 @@ describe('generateSynthetic', () => {
 
       it('counts the schedule from the last step with returnAnchor end', () => {
         // Lengths 9 to 14 and period 4: the last step and every 4th before it are returns, so
-        // their positions depend on the length; each comes after a 1-item cue on the reserved topic.
+        // their positions depend on the length. Each comes after a 1-item cue on the reserved topic.
         const options: SyntheticOptions = { ...base, minLength: 9, meanLength: 11, maxLength: 14, returnAnchor: 'end', returnCue: 1, returnCueTopic: 'reserved' };
         const dataset = generateSynthetic(options);
         const catalogue = generateSyntheticCatalogue(options);

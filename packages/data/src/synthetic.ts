@@ -141,7 +141,7 @@ export interface SyntheticOptions {
    */
   returnCueTopic?: 'partner' | 'reserved';
   /**
-   * What the steps of `returnPeriod` count from. `'start'`: steps P − 1, 2P − 1, … from the
+   * Origin of the `returnPeriod` steps. `'start'`: steps P − 1, 2P − 1, … from the
    * first item, the same in every sequence. `'end'`: the last step and every P-th step before
    * it, so the last item of every sequence is a scheduled return. When lengths differ between
    * users, the positions of returns differ too, and a model has to find in the items (a cue,

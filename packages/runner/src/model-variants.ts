@@ -133,8 +133,8 @@ export function checkSequenceVariantModels(models: readonly string[], settings: 
  * projected to 4 rows). `kvHeads` equal to `heads` is the base model and adds nothing.
  *
  * NOTE: base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so
- * rows of two base configurations in one results file share labels and cell keys; the
- * resume check tells them apart by configuration hash, the leaderboard's seed average does not.
+ * rows of two base configurations in one results file share labels and cell keys. The resume
+ * check separates them by configuration hash, but the leaderboard's seed average does not.
  */
 export function modelRowLabel(modelId: string, settings: ModelSettings): string {
   // The recurrent models ignore the attention and sequence variant fields, so their rows carry the plain id.

@@ -9,9 +9,9 @@ import type { AppendResult, PrefillBatchOptions, PrefillOptions, PrefillResult, 
 
 /**
  * Serving path shared by the attention models, SASRec (Kang & McAuley, 2018) and HSTU (Zhai
- * et al., 2024): the cache layout of their key/value heads, and the chunk-by-chunk serving of
- * the variants that condense each complete chunk of the history, Activation Beacon (Zhang et
- * al., 2024) and the causal Linformer (Wang et al., 2020).
+ * et al., 2024). It contains the cache layout of their key/value heads and the chunk-by-chunk
+ * serving of the variants that condense each complete chunk of the history: Activation Beacon
+ * (Zhang et al., 2024) and the causal Linformer (Wang et al., 2020).
  *
  * Without condensation, `append` runs the tokens against the cache and `prefill` is the
  * encoder pass of {@link BaseSequentialModel}. With it, both append the items chunk by chunk
@@ -31,8 +31,8 @@ export abstract class AttentionSequentialModel extends BaseSequentialModel {
   protected abstract appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records?: AppendAttentionRecord[] | null): AppendResult;
 
   /**
-   * Condenses the chunk that just completed (the cache has seen a multiple of the chunk size)
-   * with beacons or the Linformer projection; `lastTimestamp` is the time of the chunk's last
+   * Condenses the chunk that just completed with beacons or the Linformer projection. The cache
+   * has then seen a multiple of the chunk size. `lastTimestamp` is the time of the chunk's last
    * item, or `null` without timestamps.
    */
   protected abstract condenseChunk(cache: KVCache, lastTimestamp: number | null): KVCache;

@@ -280,7 +280,7 @@ export class SasRec extends AttentionSequentialModel {
     return projectCompletedBlock(cache, this.config.linformer as LinformerConfig, keyProjections, valueProjections);
   }
 
-  /** Condenses the chunk that just completed, with beacons or with the Linformer projection; SASRec uses no time. */
+  /** Condenses the chunk that just completed, with beacons or with the Linformer projection. SASRec uses no time, so it takes no timestamp. */
   protected condenseChunk(cache: KVCache): KVCache {
     return this.weights.beaconEmbedding !== null ? this.condenseBeacons(cache) : this.projectLinformerBlock(cache);
   }
@@ -415,10 +415,10 @@ export class SasRec extends AttentionSequentialModel {
   }
 
   /**
-   * Softmax attention of one query head over MLA latents, with the up projections folded into
-   * the query and the output (absorbed attention, as in DeepSeek-V2). The score of latent c is
-   * q · (c W_k + b_k) = (q W_kᵀ) · c + q · b_k, and the last term is the same for every key of a
-   * query, so the softmax drops it. The output is Σ p_j (c_j W_v + b_v) = (Σ p_j c_j) W_v + b_v,
+   * Computes the softmax attention of one query head over MLA latents, with the up projections
+   * folded into the query and the output (absorbed attention, as in DeepSeek-V2). The score of
+   * latent c is q · (c W_k + b_k) = (q W_kᵀ) · c + q · b_k, and the last term is the same for
+   * every key of a query, so the softmax drops it. The output is Σ p_j (c_j W_v + b_v) = (Σ p_j c_j) W_v + b_v,
    * because the probabilities sum to 1.
    *
    * @param queries - scaled queries of the head, `[count, dHead]`.

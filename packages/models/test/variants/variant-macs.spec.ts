@@ -119,7 +119,7 @@ describe('variantRequestMacs of MLA', () => {
     expect(macs.withCacheBreakdown.latentUpProjection).toBeGreaterThan(0);
   });
 
-  it('counts the cached latents once and the new ones twice on HSTU', () => {
+  it('projects every HSTU latent up', () => {
     // HSTU r = 4, kvHeads 2, dqk + dv = 10: 2 layers · (c + 2a) · 4 · 2 · 10.
     const config = { layers: 2, hiddenSize: 16, heads: 2, queryKeySize: 4, valueSize: 6, itemCount: 40, kvLatentSize: 4 };
     const macs = variantRequestMacs('hstu', config, { seenTokens: 10, cachedRows: 6, requestLength: 2 });
@@ -128,7 +128,7 @@ describe('variantRequestMacs of MLA', () => {
     expect(macs.withoutCacheBreakdown.latentUpProjection).toBe(2 * 12 * 4 * 2 * 10);
   });
 
-  it('folds the projections into the queries on SASRec', () => {
+  it('folds SASRec projections into queries', () => {
     // r = 4, 2 query heads, dKey + dValue = 16: 2 layers · a · 2 · 4 · 16, whatever the cache.
     const config = { layers: 2, hiddenSize: 16, heads: 2, itemCount: 40, kvLatentSize: 4 };
     const macs = variantRequestMacs('sasrec', config, { seenTokens: 10, cachedRows: 6, requestLength: 2 });
