@@ -492,6 +492,23 @@ describe('generateSynthetic', () => {
         expect(() => generateSynthetic({ ...options, interestsPerUser: 3 })).toThrow('= [3, 6]');
       });
 
+      it('keeps partner cues off interest topics', () => {
+        // 8 topics: a partner cue of topic t walks t + 4, so at most 4 interest topics (4 to 7)
+        // leave every partner (0 to 3) outside them.
+        const options: SyntheticOptions = { ...base, users: 40, topics: 8, returnCue: 1, interestTopics: 4 };
+        for (const { topics } of walksOf(options)) {
+          expect([2, 6, 10].map((step) => topics[step])).toEqual([2, 6, 10].map(() => topics[3] - 4));
+          expect(topics[3]).toBeGreaterThanOrEqual(4);
+        }
+        expect(() => generateSynthetic({ ...options, interestTopics: 5 })).toThrow(
+          "invalid synthetic.interestTopics: expected an integer <= ⌊topics / 2⌋ (4) with partner cues, whose topics would otherwise be interest topics; or use returnCueTopic 'reserved'",
+        );
+      });
+
+      it('names the topic count when a reserved cue leaves no ordinary topic', () => {
+        expect(() => generateSynthetic({ ...base, topics: 2, returnCue: 1, returnCueTopic: 'reserved' })).toThrow('so at least 3 topics with returns');
+      });
+
       it('is recorded in source.params', () => {
         expect(generateSynthetic({ ...base, interestTopics: 2 }).source.params).toMatchObject({ interestTopics: 2 });
         expect(defaults.source.params).toMatchObject({ interestTopics: 0 });
@@ -564,9 +581,10 @@ describe('generateSynthetic', () => {
       });
 
       it('puts most test targets out of the window', () => {
-        // The window keeps at most ⌊199 · 0.125⌋ = 24 input items. The interest topic was last
-        // started 40 steps before the target, and its session reaches the window only if it
-        // goes on for 16 more steps, with chance 0.75^15 ≈ 0.013. No other session uses the topic.
+        // Here the window keeps ⌊199 · 0.125⌋ = 24 of the input items. The interest topic was
+        // last started 40 steps before the target, and its session reaches the window only if
+        // it goes on for 16 more steps, with chance 0.75^16, below the 0.75^15 that the bound
+        // allows. No other session uses the topic.
         const shares = outOfWindowShares(strong, catalogue);
         const share = 1 - 0.75 ** 15;
 
@@ -637,7 +655,7 @@ describe('generateSynthetic', () => {
       ['synthetic.returnGap', { returnGap: 2.5 }, 'an integer >= 0', 2.5],
       ['synthetic.returnPeriod', { returnPeriod: -1 }, 'an integer >= 0', -1],
       ['synthetic.returnCue', { returnCue: -1 }, 'an integer >= 0', -1],
-      ['synthetic.returnCue', { returnPeriod: 3, returnCue: 3 }, '0 unless returnCue < returnPeriod and topics >= 2', 3],
+      ['synthetic.returnCue', { returnPeriod: 3, returnCue: 3 }, '0 unless returnCue < returnPeriod (3) and topics (25) >= 2', 3],
       ['synthetic.returnPeriod', { interestsPerUser: 0, returnPeriod: 4 }, '0 when interestsPerUser is 0, because a return needs an interest topic', 4],
     ])('rejects an invalid %s', (argument, options, expected, received) => {
       const error = thrownBy(() => generateSynthetic(options));

@@ -103,19 +103,22 @@ export interface SyntheticOptions {
    * when more than `returnGap` steps have passed since the user's previous item of that topic,
    * so the previous item lies outside the newest `returnGap` items. With `finalReturns` above
    * 0, the `returnGap` steps before the final returns also contain no item of an interest
-   * topic: no session starts on one, and a session on one ends there. Interest-phase sessions
-   * and repeats (`repeatProbability`) ignore the gap. Default value: 0 (no spacing).
+   * topic: no session starts on one, and a session on one ends there. Interest-phase
+   * sessions, scheduled returns (`returnPeriod`) and repeats (`repeatProbability`) ignore the
+   * gap. Default value: 0 (no spacing).
    * @minimum 0
    */
   returnGap?: number;
   /**
    * Scheduled long-term returns: every step s whose s + 1 is a multiple of `returnPeriod`
    * (steps P − 1, 2P − 1, …) is one item of the user's interest topic visited longest ago,
-   * started as `returnStart` sets. Steps that `returnGap` keeps free of interest items are
-   * skipped. The running session continues after that item. With `returnAnchor: 'start'` the
-   * steps of a return are the same in every sequence; `returnAnchor: 'end'` counts them from
-   * the last step instead. Requires `interestsPerUser >= 1` when above 0. Default value: 0 (no
-   * scheduled returns).
+   * started as `returnStart` sets. With `finalReturns`, the steps that `returnGap` keeps free
+   * before the final returns are skipped, and the final returns replace the scheduled ones.
+   * The running session (with `returnCue`, the cue session) continues after that item, except
+   * after a reserved cue (`returnCueTopic`). With `returnAnchor: 'start'` the steps of a return
+   * are the same in every sequence; `returnAnchor: 'end'` counts them from the last step
+   * instead. Requires `interestsPerUser >= 1` when above 0. Default value: 0 (no scheduled
+   * returns).
    * @minimum 0
    */
   returnPeriod?: number;
@@ -125,7 +128,7 @@ export interface SyntheticOptions {
    * `(t + ⌊topics / 2⌋) mod topics` of the return's topic t and walks along its order. A model
    * can then tell from the recent items which topic comes back, and has to find that topic's
    * previous items in the history. Items of a cue session, also after the return, never count
-   * as visits of an interest topic.
+   * as visits of an interest topic. No cue comes before the final returns (`finalReturns`).
    * Requires `returnCue < returnPeriod` and `topics >= 2` when above 0. Default value: 0.
    * @minimum 0
    */
@@ -133,7 +136,8 @@ export interface SyntheticOptions {
   /**
    * Topic of the cue sessions. `'partner'`: the partner topic of the returning topic, so the
    * cue names which topic comes back. `'reserved'`: the last topic, `topics − 1`, kept for cues
-   * only (never an interest, never the topic of an ordinary session). Such a cue signals that
+   * only (never an interest, never the topic of an ordinary session, though a repeat may copy
+   * an earlier cue item). Such a cue signals that
    * a return comes but not which topic, and the return starts a session on its interest topic
    * that the following steps continue like any session.
    * Requires `interestsPerUser <= topics − 2` when `'reserved'` and `returnCue` is above 0.
@@ -143,7 +147,8 @@ export interface SyntheticOptions {
   /**
    * Origin of the `returnPeriod` steps. `'start'`: steps P − 1, 2P − 1, … from the
    * first item, the same in every sequence. `'end'`: the last step and every P-th step before
-   * it, so the last item of every sequence is a scheduled return. When lengths differ between
+   * it, so the last item of every sequence is a scheduled return (unless `finalReturns` puts
+   * final returns there). When lengths differ between
    * users, the positions of returns differ too, and a model has to find in the items (a cue,
    * for example) when one comes. Default value: `'start'`.
    */
@@ -154,7 +159,8 @@ export interface SyntheticOptions {
    * never use those topics. An item of such a topic in a history then always belongs to the
    * user's interests. When 0, interests are drawn from all topics and ordinary sessions avoid
    * only the user's own. Requires `interestsPerUser <= interestTopics` and one topic left for
-   * ordinary sessions when above 0. Default value: 0.
+   * ordinary sessions when above 0, and `interestTopics <= ⌊topics / 2⌋` with partner cues,
+   * because a partner cue walks topic t + ⌊topics / 2⌋. Default value: 0.
    * @minimum 0
    */
   interestTopics?: number;
@@ -199,7 +205,8 @@ const DAY = 86_400;
  * positions earlier: with the defaults, about 6 % of interactions are returns, their median
  * distance to the previous item of the topic is about 15 positions and the 90th percentile
  * about 45. Occasionally a user repeats an earlier item. Timestamps are seconds: minutes apart
- * within a session, about a day between sessions and about a week before a long-term return.
+ * within a session, about a day between sessions and about a week before a long-term return
+ * that starts a session (a scheduled return comes minutes after the step before it).
  *
  * `interestPhase`, `finalReturns`, `returnStart`, `returnGap`, `returnPeriod`, `returnAnchor`,
  * `returnCue`, `returnCueTopic` and `interestTopics` (all off by default) strengthen the
@@ -353,29 +360,51 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
   }
   checkNonNegativeInteger(where, 'synthetic.returnCue', settings.returnCue);
   if (settings.returnCue > 0 && (settings.returnCue >= settings.returnPeriod || settings.topics < 2)) {
-    throw new RangeError(invalidArgument(where, 'synthetic.returnCue', '0 unless returnCue < returnPeriod and topics >= 2', settings.returnCue));
+    throw new RangeError(
+      invalidArgument(where, 'synthetic.returnCue', `0 unless returnCue < returnPeriod (${settings.returnPeriod}) and topics (${settings.topics}) >= 2`, settings.returnCue),
+    );
   }
   if (settings.returnCueTopic !== 'partner' && settings.returnCueTopic !== 'reserved') {
     throw new RangeError(invalidArgument(where, 'synthetic.returnCueTopic', "'partner' or 'reserved'", settings.returnCueTopic));
   }
+  if (settings.returnAnchor !== 'start' && settings.returnAnchor !== 'end') {
+    throw new RangeError(invalidArgument(where, 'synthetic.returnAnchor', "'start' or 'end'", settings.returnAnchor));
+  }
+
+  // Topics kept for cues and interests must leave one for ordinary sessions.
+  const reservedCue = settings.returnCue > 0 && settings.returnCueTopic === 'reserved';
+  if (reservedCue && settings.interestsPerUser > settings.topics - 2) {
+    throw new RangeError(
+      invalidArgument(
+        where,
+        'synthetic.interestsPerUser',
+        `an integer <= topics − 2 (${settings.topics - 2}) with returnCueTopic 'reserved', which keeps one topic for cues and needs one for ordinary sessions (so at least 3 topics with returns)`,
+        settings.interestsPerUser,
+      ),
+    );
+  }
   checkNonNegativeInteger(where, 'synthetic.interestTopics', settings.interestTopics);
-  const cueTopics = settings.returnCue > 0 && settings.returnCueTopic === 'reserved' ? 1 : 0;
-  if (settings.interestTopics > 0 && (settings.interestTopics < settings.interestsPerUser || settings.interestTopics > settings.topics - cueTopics - 1)) {
+  const kept = reservedCue ? 1 : 0;
+  if (settings.interestTopics > 0 && (settings.interestTopics < settings.interestsPerUser || settings.interestTopics > settings.topics - kept - 1)) {
     throw new RangeError(
       invalidArgument(
         where,
         'synthetic.interestTopics',
-        `0 or an integer in [interestsPerUser, topics − ${cueTopics + 1}] = [${settings.interestsPerUser}, ${settings.topics - cueTopics - 1}], which leaves a topic for ordinary sessions`,
+        `0 or an integer in [interestsPerUser, topics − ${kept + 1}] = [${settings.interestsPerUser}, ${settings.topics - kept - 1}], which leaves a topic for ordinary sessions`,
         settings.interestTopics,
       ),
     );
   }
-  if (settings.returnAnchor !== 'start' && settings.returnAnchor !== 'end') {
-    throw new RangeError(invalidArgument(where, 'synthetic.returnAnchor', "'start' or 'end'", settings.returnAnchor));
-  }
-  if (settings.returnCueTopic === 'reserved' && settings.returnCue > 0 && settings.interestsPerUser > settings.topics - 2) {
+  const halfTopics = Math.floor(settings.topics / 2);
+  if (settings.interestTopics > halfTopics && settings.returnCue > 0 && !reservedCue) {
+    // A partner cue walks topic t + ⌊topics / 2⌋, which must lie outside the interest topics.
     throw new RangeError(
-      invalidArgument(where, 'synthetic.interestsPerUser', `an integer <= topics − 2 (${settings.topics - 2}) with returnCueTopic 'reserved', which keeps one topic for cues and needs one for ordinary sessions`, settings.interestsPerUser),
+      invalidArgument(
+        where,
+        'synthetic.interestTopics',
+        `an integer <= ⌊topics / 2⌋ (${halfTopics}) with partner cues, whose topics would otherwise be interest topics; or use returnCueTopic 'reserved'`,
+        settings.interestTopics,
+      ),
     );
   }
   if (settings.returnPeriod > 0 && settings.interestsPerUser === 0) {

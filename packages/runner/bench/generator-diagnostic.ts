@@ -9,7 +9,8 @@
 //          [--protocol one-shot]
 //
 // The target: the strong dataset loses at least 20 % of `ndcg@10` with p < 0.05, the other
-// under 5 %.
+// under 5 %. Exit status: 0 when every target is met, 1 when one is missed, 2 for invalid
+// options or a failed run.
 // Results and checkpoints go to `--out` (default: a new folder in the temporary directory),
 // so a rerun with the same `--out` reuses the trained models.
 import { mkdtempSync } from 'node:fs';
@@ -36,7 +37,7 @@ interface Args {
   protocol: 'one-shot' | 'streaming';
 }
 
-const USAGE = 'usage: generator-diagnostic.ts [--users N] [--length N] [--epochs N] [--hidden N] [--layers N] [--seed N] [--out DIR] [--datasets strong,without] [--protocol one-shot|streaming]';
+const USAGE = 'usage: generator-diagnostic.ts [--help] [--users N] [--length N] [--epochs N] [--hidden N] [--layers N] [--seed N] [--out DIR] [--datasets strong,without] [--protocol one-shot|streaming]';
 
 /** Compression ratio of the `window` cell: the window keeps the newest 12.5 % of the history. */
 const WINDOW_RATIO = 0.875;
@@ -44,13 +45,17 @@ const WINDOW_RATIO = 0.875;
 /**
  * Period of the scheduled returns in the strong dataset. They count from each history's last
  * item (`returnAnchor: 'end'`), so the test target is one and the previous one lies 40 steps
- * earlier: more than the at most ⌊198 · 0.125⌋ = 24 history items that the window keeps, plus the
- * 16 steps that the session it starts would need to reach them (a chance of 0.75^15 ≈ 1.3 %).
+ * earlier: more than the at most ⌊198 · 0.125⌋ = 24 history items that the window keeps. The
+ * session that the previous return starts reaches them only if it goes on for 15 more steps
+ * (a chance of 0.75^15 ≈ 1.3 %).
  */
 const RETURN_PERIOD = 40;
 
 /** Steps of the cue session before each return in the strong dataset: the validation item is its second item. */
 const RETURN_CUE = 2;
+
+/** Smallest `--length`: its shortest histories, 0.75 · length items, hold 2 return periods. */
+const MIN_LENGTH = 110;
 
 /** Topics kept for long-term interests in the strong dataset, out of 40; one more is kept for cues. */
 const INTEREST_TOPICS = 10;
@@ -59,7 +64,7 @@ function parseArgs(argv: readonly string[]): Args {
   const args: Args = { users: 1000, length: 200, epochs: 20, hidden: 32, layers: 2, seed: 1, out: null, datasets: ['strong', 'without'], protocol: 'one-shot' };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1];
-    if (value === undefined) {
+    if (value === undefined || value.startsWith('--')) {
       throw new RangeError(`generator-diagnostic: option ${argv[i]} is missing its value; ${USAGE}`);
     }
     const key = argv[i].replace(/^--/, '');
@@ -72,15 +77,21 @@ function parseArgs(argv: readonly string[]): Args {
       args.protocol = value;
     } else if (key === 'datasets') {
       const names = value.split(',');
-      if (names.length === 0 || names.some((name) => name !== 'strong' && name !== 'without')) {
-        throw new RangeError(`generator-diagnostic: option --datasets must list strong and/or without, received '${value}'; ${USAGE}`);
+      if (names.some((name) => name !== 'strong' && name !== 'without') || new Set(names).size !== names.length) {
+        throw new RangeError(`generator-diagnostic: option --datasets must list strong and/or without, each once, received '${value}'; ${USAGE}`);
       }
       args.datasets = names as Args['datasets'];
     } else if (key === 'users' || key === 'length' || key === 'epochs' || key === 'hidden' || key === 'layers' || key === 'seed') {
       const number = Number(value);
-      const minimum = key === 'seed' ? 0 : 1;
+      let minimum = 1;
+      if (key === 'seed') {
+        minimum = 0;
+      } else if (key === 'length') {
+        minimum = MIN_LENGTH;
+      }
       if (!Number.isInteger(number) || number < minimum) {
-        throw new RangeError(`generator-diagnostic: option --${key} must be an integer >= ${minimum}, received '${value}'; ${USAGE}`);
+        const why = key === 'length' ? ', so that the shortest history (0.75 · length) holds 2 return periods of the strong dataset' : '';
+        throw new RangeError(`generator-diagnostic: option --${key} must be an integer >= ${minimum}${why}, received '${value}'; ${USAGE}`);
       }
       args[key] = number;
     } else {
@@ -214,6 +225,10 @@ async function measure(name: string, args: Args, synthetic: SyntheticSettings, o
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const root = args.out ?? mkdtempSync(join(tmpdir(), 'malloc-generator-diagnostic-'));
   const settings = datasetSettings(args);
@@ -240,11 +255,18 @@ async function main(): Promise<void> {
     lines.push(`${name} settings: ${JSON.stringify(settings[name])}`);
   }
   lines.push(`results: ${root}`);
+  lines.push(
+    passed
+      ? 'result: every target met'
+      : 'result: target missed (exit status 1); a model that has not learned the returns loses little, so train longer (--epochs) or on more users (--users)',
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exitCode = passed ? 0 : 1;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A usage error prints its message only; anything else prints its stack.
+  const usage = error instanceof RangeError && error.message.startsWith('generator-diagnostic:');
+  process.stderr.write(`${error instanceof Error ? (usage ? error.message : (error.stack ?? error.message)) : String(error)}\n`);
   process.exitCode = 2;
 });
