@@ -657,6 +657,7 @@ describe('generateSynthetic', () => {
       ['synthetic.returnCue', { returnCue: -1 }, 'an integer >= 0', -1],
       ['synthetic.returnCue', { returnPeriod: 3, returnCue: 3 }, '0 unless returnCue < returnPeriod (3) and topics (25) >= 2', 3],
       ['synthetic.returnPeriod', { interestsPerUser: 0, returnPeriod: 4 }, '0 when interestsPerUser is 0, because a return needs an interest topic', 4],
+      ['synthetic.interestTopics', { interestsPerUser: 0, interestTopics: 3 }, '0 when interestsPerUser is 0, because no user would have those topics', 3],
     ])('rejects an invalid %s', (argument, options, expected, received) => {
       const error = thrownBy(() => generateSynthetic(options));
 

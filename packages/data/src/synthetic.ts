@@ -158,8 +158,8 @@ export interface SyntheticOptions {
    * last `interestTopics` topics (before the reserved cue topic, if any), and ordinary sessions
    * never use those topics. An item of such a topic in a history then always belongs to the
    * user's interests. When 0, interests are drawn from all topics and ordinary sessions avoid
-   * only the user's own. Requires `interestsPerUser <= interestTopics` and one topic left for
-   * ordinary sessions when above 0, and `interestTopics <= ⌊topics / 2⌋` with partner cues,
+   * only the user's own. Requires `1 <= interestsPerUser <= interestTopics` and one topic left
+   * for ordinary sessions when above 0, and `interestTopics <= ⌊topics / 2⌋` with partner cues,
    * because a partner cue walks topic t + ⌊topics / 2⌋. Default value: 0.
    * @minimum 0
    */
@@ -394,6 +394,9 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
         settings.interestTopics,
       ),
     );
+  }
+  if (settings.interestTopics > 0 && settings.interestsPerUser === 0) {
+    throw new RangeError(invalidArgument(where, 'synthetic.interestTopics', '0 when interestsPerUser is 0, because no user would have those topics', settings.interestTopics));
   }
   const halfTopics = Math.floor(settings.topics / 2);
   if (settings.interestTopics > halfTopics && settings.returnCue > 0 && !reservedCue) {
