@@ -117,6 +117,18 @@ describe('runBench on the smoke preset', () => {
     expect(second.rowsWritten).toHaveLength(0);
     expect(second.cellsSkipped).toBe(8);
     expect(readResults(join(out, 'results.jsonl')).rows).toHaveLength(8);
+    expect(logger.lines.filter((line) => line.includes('already has'))).toEqual([]);
+  });
+
+  it('warns when another model shares the label', async () => {
+    const logger = createMemoryLogger();
+    const base = smokeConfig(out);
+
+    await runBench({ ...base, report: false, strategies: ['full'], model: { ...base.model, dropout: 0.3 } }, logger);
+
+    const warnings = logger.lines.filter((line) => line.startsWith('warn:') && line.includes('already has sasrec rows'));
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]).toContain('(model.dropout)');
   });
 
   it('reuses the checkpoint for a new strategy setting', async () => {

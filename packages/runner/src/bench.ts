@@ -8,12 +8,13 @@ import { writeMethodCatalogue } from './method-catalogue';
 import { complexityCurves, writeComplexityCurves } from './complexity-curves';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
 import { checkSequenceVariantModels, modelRowLabel } from './model-variants';
+import { findLabelConflicts } from './label-conflicts';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
 import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
-import { benchInterrupted, cellFailed, cellSkipped, noNewRows, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
+import { benchInterrupted, cellFailed, cellSkipped, labelConflict, noNewRows, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
 import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
@@ -118,7 +119,14 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const keySuffix = protocolKeySuffix(config.evaluation.protocol ?? 'one-shot', config.evaluation.chunkSize ?? DEFAULT_CHUNK_SIZE);
 
   // Cells already finished with this configuration are not run again.
-  const finished = new Set(readResults(resultsPath).rows.filter((row) => row.status === 'ok' && row.provenance.configHash === configHash).map((row) => row.cellKey));
+  const existing = readResults(resultsPath).rows;
+  const finished = new Set(existing.filter((row) => row.status === 'ok' && row.provenance.configHash === configHash).map((row) => row.cellKey));
+
+  // Rows of the same label from a model trained otherwise would be averaged with these on the leaderboard.
+  const labels = config.models.map((modelId) => modelRowLabel(modelId, config.model));
+  for (const conflict of findLabelConflicts(out, existing, config, labels)) {
+    logger.warn(labelConflict(resultsPath, conflict.model, conflict.runId, conflict.fields));
+  }
   const rowsWritten: ResultRow[] = [];
   let cellsSkipped = 0;
   let cellsFailed = 0;

@@ -21,3 +21,4 @@ export * from './evaluate-ctr';
 export * from './rows-ctr';
 export * from './bench-ctr';
 export * from './model-variants';
+export * from './label-conflicts';

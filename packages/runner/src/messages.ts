@@ -214,3 +214,8 @@ export function ctrOneShotOnly(protocol: string): string {
 export function sequenceVariantModel(model: string, field: string, accepted: readonly string[]): string {
   return `${field} is set, but model '${model}' does not implement it (implemented by: ${list(accepted)}); remove '${model}' from the models or run it in a separate configuration without ${field}.`;
 }
+
+/** Warning for rows of one label that an earlier run trained with other settings. */
+export function labelConflict(resultsPath: string, model: string, runId: string, fields: readonly string[]): string {
+  return `${resultsPath} already has ${model} rows from run ${runId}, whose model was trained with other settings (${fields.join(', ')}). Row labels do not name these settings, so the leaderboard averages both runs' rows of a cell over seeds; write this run to another out folder to keep them apart.`;
+}

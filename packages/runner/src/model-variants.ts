@@ -134,7 +134,8 @@ export function checkSequenceVariantModels(models: readonly string[], settings: 
  *
  * NOTE: base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so
  * rows of two base configurations in one results file share labels and cell keys. The resume
- * check separates them by configuration hash, but the leaderboard's seed average does not.
+ * check separates them by configuration hash, but the leaderboard's seed average does not;
+ * `runBench` warns when it finds such rows (`findLabelConflicts`).
  */
 export function modelRowLabel(modelId: string, settings: ModelSettings): string {
   // The recurrent models ignore the attention and sequence variant fields, so their rows carry the plain id.
