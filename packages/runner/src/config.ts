@@ -1,3 +1,4 @@
+import type { SyntheticOptions } from '@malloc/data';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import Ajv from 'ajv';
@@ -83,30 +84,8 @@ export interface EvaluationSettings {
   calibrationUsers?: number;
 }
 
-/** Parameters of the synthetic generator, passed through to `@malloc/data`. */
-export interface SyntheticSettings {
-  users?: number;
-  items?: number;
-  meanLength?: number;
-  maxLength?: number;
-  seed?: number;
-  popularitySkew?: number;
-  sessionProbability?: number;
-  longTermStrength?: number;
-  repeatProbability?: number;
-  minLength?: number;
-  topics?: number;
-  interestsPerUser?: number;
-  interestPhase?: number;
-  finalReturns?: number;
-  returnStart?: 'resume' | 'popular';
-  returnGap?: number;
-  returnPeriod?: number;
-  returnCue?: number;
-  returnCueTopic?: 'partner' | 'reserved';
-  returnAnchor?: 'start' | 'end';
-  interestTopics?: number;
-}
+/** Parameters of the synthetic generator, passed through to `generateSynthetic` of `@malloc/data`. */
+export type SyntheticSettings = SyntheticOptions;
 
 /** A fully resolved run configuration, saved beside the results of every run. */
 export interface RunConfig {
