@@ -1,9 +1,8 @@
 import { appendToHead, headPositions, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
-import { invalidArgument, positionOutOfRange } from '../messages';
+import { invalidArgument } from '../messages';
 import { AttentionSequentialModel } from '../model/attention-model';
-import { checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
-import { validateItems, validateTimestamps } from '../model/input';
+import { mergeWeights, type EncoderRecord } from '../model/base-model';
 import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
 import { dense, dropout, l2Normalize, layerNorm } from '../ops/layers';
 import { matMul2d } from '../ops/matmul';
@@ -104,26 +103,8 @@ export class Hstu extends AttentionSequentialModel {
   }
 
   protected appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
-    // Validate the request against the cache and the position range.
-    validateItems(where, 'items', items, this.config.itemCount);
-    if (items.length === 0) {
-      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
-    }
-    validateTimestamps(where, options.timestamps, items.length);
-    const { layers, maxLength } = this.config;
-    const cacheLayout = this.cacheLayout;
-    checkCacheLayout(where, cache, layers, cacheLayout.heads, cacheLayout.keyWidth, cacheLayout.valueWidth);
-    const cacheHasTime = cache.layers[0].heads[0].timestamps !== null;
-    if (cacheHasTime !== (options.timestamps !== undefined)) {
-      const expected = cacheHasTime ? 'timestamps, because the cache stores them' : 'no timestamps, because the cache was prefilled without them';
-      throw new TypeError(invalidArgument(where, 'options.timestamps', expected, options.timestamps === undefined ? 'none' : `${options.timestamps.length} timestamps`));
-    }
+    const firstPosition = this.checkAppendRequest(where, cache, items, options, independent);
     const count = items.length;
-    const firstPosition = cache.seenTokens;
-    const span = independent ? 1 : count;
-    if (firstPosition + span > maxLength) {
-      throw new RangeError(positionOutOfRange(where, firstPosition, span, maxLength));
-    }
     const newTimes = options.timestamps ?? null;
 
     // Run the new tokens through every layer against the cached keys and values.

@@ -3,7 +3,7 @@ import { invalidArgument, positionOutOfRange } from '../messages';
 import { appendChunkwise, chunkCondensationOf, type ChunkCondensation } from '../sequence/chunk-cache';
 import { chunkwiseAttentionStats, type AppendAttentionRecord } from '../sequence/chunk-stats';
 import type { CacheLayout } from '../variants/head-sharing';
-import { BaseSequentialModel, DEFAULT_STATS_WINDOW } from './base-model';
+import { BaseSequentialModel, checkCacheLayout, DEFAULT_STATS_WINDOW } from './base-model';
 import { prepareSequence, validateItems, validateTimestamps } from './input';
 import type { AppendResult, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions } from './types';
 
@@ -83,6 +83,35 @@ export abstract class AttentionSequentialModel extends BaseSequentialModel {
       const times = timestamps?.[index];
       return this.prefillCondensing(where, history, { recordStats: options.recordStats, statsWindow: options.statsWindow, ...(times === undefined ? {} : { timestamps: times }) });
     });
+  }
+
+  /**
+   * Validates an append request before anything runs: the items, their timestamps, the cache
+   * layout and the position range. For a model that uses time, timestamps must come exactly
+   * when the cache stores them.
+   *
+   * @param independent - every item is a candidate at the next position, so the range grows by 1.
+   * @returns the position of the first new token, `cache.seenTokens`.
+   * @throws RangeError or TypeError naming the invalid argument.
+   */
+  protected checkAppendRequest(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean): number {
+    validateItems(where, 'items', items, this.config.itemCount);
+    if (items.length === 0) {
+      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
+    }
+    validateTimestamps(where, options.timestamps, items.length);
+    const layout = this.cacheLayout;
+    checkCacheLayout(where, cache, this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth);
+    const cacheHasTime = cache.layers[0].heads[0].timestamps !== null;
+    if (this.usesTime && cacheHasTime !== (options.timestamps !== undefined)) {
+      const expected = cacheHasTime ? 'timestamps, because the cache stores them' : 'no timestamps, because the cache was prefilled without them';
+      throw new TypeError(invalidArgument(where, 'options.timestamps', expected, options.timestamps === undefined ? 'none' : `${options.timestamps.length} timestamps`));
+    }
+    const span = independent ? 1 : items.length;
+    if (cache.seenTokens + span > this.config.maxLength) {
+      throw new RangeError(positionOutOfRange(where, cache.seenTokens, span, this.config.maxLength));
+    }
+    return cache.seenTokens;
   }
 
   protected override candidateHidden(cache: KVCache, candidates: Int32Array, options: SequenceOptions): Float32Array {

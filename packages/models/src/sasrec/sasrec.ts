@@ -1,9 +1,8 @@
 import { appendToHead, headPositions, type HeadCache, type KVCache } from '@malloc/compression';
 import * as tf from '@tensorflow/tfjs';
-import { invalidArgument, positionOutOfRange } from '../messages';
+import { invalidArgument } from '../messages';
 import { AttentionSequentialModel } from '../model/attention-model';
-import { checkCacheLayout, mergeWeights, type EncoderRecord } from '../model/base-model';
-import { validateItems, validateTimestamps } from '../model/input';
+import { mergeWeights, type EncoderRecord } from '../model/base-model';
 import type { AppendResult, EncoderBatch, SequenceOptions, SequentialModel } from '../model/types';
 import { expandBeaconBatch, type BeaconConfig } from '../sequence/beacon';
 import { embedBeaconBatch } from '../sequence/beacon-embedding';
@@ -89,20 +88,8 @@ export class SasRec extends AttentionSequentialModel {
   }
 
   protected appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
-    // Validate the request against the cache and the position range.
-    validateItems(where, 'items', items, this.config.itemCount);
-    if (items.length === 0) {
-      throw new RangeError(invalidArgument(where, 'items', 'at least one item', 'an empty array'));
-    }
-    validateTimestamps(where, options.timestamps, items.length);
-    const layout = this.cacheLayout;
-    checkCacheLayout(where, cache, this.config.layers, layout.heads, layout.keyWidth, layout.valueWidth);
+    const firstPosition = this.checkAppendRequest(where, cache, items, options, independent);
     const count = items.length;
-    const firstPosition = cache.seenTokens;
-    const span = independent ? 1 : count;
-    if (firstPosition + span > this.config.maxLength) {
-      throw new RangeError(positionOutOfRange(where, firstPosition, span, this.config.maxLength));
-    }
 
     // Run the new tokens through every block against the cached keys and values.
     const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
