@@ -384,13 +384,13 @@ export function resolveSyntheticOptions(where: string, options: SyntheticOptions
     );
   }
   checkNonNegativeInteger(where, 'synthetic.interestTopics', settings.interestTopics);
-  const kept = reservedCue ? 1 : 0;
-  if (settings.interestTopics > 0 && (settings.interestTopics < settings.interestsPerUser || settings.interestTopics > settings.topics - kept - 1)) {
+  const cueTopicCount = reservedCue ? 1 : 0;
+  if (settings.interestTopics > 0 && (settings.interestTopics < settings.interestsPerUser || settings.interestTopics > settings.topics - cueTopicCount - 1)) {
     throw new RangeError(
       invalidArgument(
         where,
         'synthetic.interestTopics',
-        `0 or an integer in [interestsPerUser, topics − ${kept + 1}] = [${settings.interestsPerUser}, ${settings.topics - kept - 1}], which leaves a topic for ordinary sessions`,
+        `0 or an integer in [interestsPerUser, topics − ${cueTopicCount + 1}] = [${settings.interestsPerUser}, ${settings.topics - cueTopicCount - 1}], which leaves a topic for ordinary sessions`,
         settings.interestTopics,
       ),
     );

@@ -54,7 +54,7 @@ const RETURN_PERIOD = 40;
 /** Steps of the cue session before each return in the strong dataset: the validation item is its second item. */
 const RETURN_CUE = 2;
 
-/** Smallest `--length`: its shortest histories, 0.75 · length items, hold 2 return periods. */
+/** Smallest `--length`: its shortest histories, 0.75 · length items, contain 2 return periods. */
 const MIN_LENGTH = 110;
 
 /** Topics kept for long-term interests in the strong dataset, out of 40; one more is kept for cues. */
@@ -90,8 +90,8 @@ function parseArgs(argv: readonly string[]): Args {
         minimum = MIN_LENGTH;
       }
       if (!Number.isInteger(number) || number < minimum) {
-        const why = key === 'length' ? ', so that the shortest history (0.75 · length) holds 2 return periods of the strong dataset' : '';
-        throw new RangeError(`generator-diagnostic: option --${key} must be an integer >= ${minimum}${why}, received '${value}'; ${USAGE}`);
+        const reason = key === 'length' ? ', so that the shortest history (0.75 · length) contains 2 return periods of the strong dataset' : '';
+        throw new RangeError(`generator-diagnostic: option --${key} must be an integer >= ${minimum}${reason}, received '${value}'; ${USAGE}`);
       }
       args[key] = number;
     } else {
