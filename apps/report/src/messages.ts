@@ -61,6 +61,15 @@ export function duplicateResultsFile(file: string): string {
   return `Read '${file}' once although it was passed more than once.`;
 }
 
+export function modelLabelSplit(dataset: string, model: string, fields: readonly string[], labels: readonly string[]): string {
+  const differing = fields.length === 0 ? 'some rows have no recorded settings' : `${fields.join(', ')} differ`;
+  return `Rows of model '${model}' on dataset '${dataset}' come from models trained with different settings (${differing}), so they are shown as separate models: ${labels.map((label) => `'${label}'`).join(', ')}. Each of them is averaged over its own seeds only.`;
+}
+
+export function unreadableRunConfig(path: string, reason: string): string {
+  return `Could not read the run configuration '${path}' (${reason}); the rows of that run are treated as having unknown training settings.`;
+}
+
 export function rowsLeftOutOfChart(chartTitle: string, failed: number, unplottable: number): string {
   return `${countOf(failed + unplottable, 'row is', 'rows are')} not in the chart '${chartTitle}': ${failed} with a status other than ok, and ${countOf(unplottable, 'ok row')} without a finite ndcg@10 or a positive bytesPerUser.`;
 }

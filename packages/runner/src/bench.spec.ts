@@ -80,6 +80,15 @@ describe('runBench on the smoke preset', () => {
     expect(existsSync(join(out, 'site', 'index.html'))).toBe(true);
   });
 
+  it('records the settings that trained the model in every row', () => {
+    const config = JSON.parse(readFileSync(join(out, 'runs', first.runId, 'config.json'), 'utf8')) as RunConfig;
+    const { workers: _workers, ...training } = config.training;
+
+    for (const row of readResults(join(out, 'results.jsonl')).rows) {
+      expect(row.training?.settings).toEqual({ model: config.model, training });
+    }
+  });
+
   it('writes the method catalogue that the method pages read', () => {
     const catalogue = JSON.parse(readFileSync(join(out, 'methods.json'), 'utf8')) as { id: string; paper: string }[];
 

@@ -8,7 +8,7 @@ import { writeMethodCatalogue } from './method-catalogue';
 import { complexityCurves, writeComplexityCurves } from './complexity-curves';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
 import { checkSequenceVariantModels, modelRowLabel } from './model-variants';
-import { findLabelConflicts } from './label-conflicts';
+import { findLabelConflicts, trainedSettings } from './label-conflicts';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
@@ -215,7 +215,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           warmupUsers: config.evaluation.warmupUsers,
           bootstrapResamples: config.evaluation.bootstrapResamples,
           sampleSeed: config.evaluation.sampleSeed,
-          training: { ...summary, evaluationSeconds: evaluation.seconds },
+          training: { ...summary, settings: trainedSettings(config), evaluationSeconds: evaluation.seconds },
           dataSource: { ...dataset.source, fingerprint, usersTooShort: split.usersTooShort },
           provenance,
           protocol: config.evaluation.protocol ?? 'one-shot',

@@ -3,6 +3,12 @@ import { join } from 'node:path';
 import type { RunConfig } from './config';
 import type { ResultRow } from './results-store';
 
+/** The `model` and `training` sections of a run configuration that determine the trained model. */
+export interface TrainedSettings {
+  model: Record<string, unknown>;
+  training: Record<string, unknown>;
+}
+
 /** Rows of one model label that an earlier run trained with other settings. */
 export interface LabelConflict {
   /** The rows' `model` field, for example `sasrec`. */
@@ -52,16 +58,21 @@ export function findLabelConflicts(out: string, rows: readonly ResultRow[], conf
   return conflicts;
 }
 
-/** Returns the model and training sections of a configuration, without `training.workers`. */
-function trainedSettings(config: RunConfig): Record<string, Record<string, unknown>> {
+/**
+ * Returns the settings that determine a trained model: the `model` and `training` sections of
+ * a configuration, without `training.workers` (data-parallel workers split each batch but train
+ * the same model). Every results row carries them as `training.settings`, so that a report can
+ * tell apart rows whose labels agree but whose models were trained otherwise.
+ */
+export function trainedSettings(config: RunConfig): TrainedSettings {
   const { workers: _workers, ...training } = config.training ?? {};
   return { model: { ...(config.model ?? {}) }, training };
 }
 
 /** Lists, sorted, the dotted names of the second-level fields whose JSON differs between two settings objects. */
-function differingFields(a: Record<string, Record<string, unknown>>, b: Record<string, Record<string, unknown>>): string[] {
+function differingFields(a: TrainedSettings, b: TrainedSettings): string[] {
   const fields: string[] = [];
-  for (const section of ['model', 'training']) {
+  for (const section of ['model', 'training'] as const) {
     const names = new Set([...Object.keys(a[section]), ...Object.keys(b[section])]);
     for (const name of names) {
       if (JSON.stringify(a[section][name]) !== JSON.stringify(b[section][name])) {

@@ -217,5 +217,5 @@ export function sequenceVariantModel(model: string, field: string, accepted: rea
 
 /** Warning for rows of one label that an earlier run trained with other settings. */
 export function labelConflict(resultsPath: string, model: string, runId: string, fields: readonly string[]): string {
-  return `${resultsPath} already has ${model} rows from run ${runId}, whose model was trained with other settings (${fields.join(', ')}). Row labels do not name these settings, so the leaderboard averages both runs' rows of a cell over seeds; write this run to another out folder to keep them apart.`;
+  return `${resultsPath} already has ${model} rows from run ${runId}, whose model was trained with other settings (${fields.join(', ')}). Row labels do not name these settings, so the report shows the two as separate models with the differing settings in their labels; write this run to another out folder to keep each results file to one configuration.`;
 }

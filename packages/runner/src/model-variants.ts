@@ -132,10 +132,11 @@ export function checkSequenceVariantModels(models: readonly string[], settings: 
  * (chunks of 16 items, 2 beacons each) and `sasrec-gqa2-linformer16x4` (blocks of 16 tokens
  * projected to 4 rows). `kvHeads` equal to `heads` is the base model and adds nothing.
  *
- * NOTE: base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so
- * rows of two base configurations in one results file share labels and cell keys. The resume
- * check separates them by configuration hash, but the leaderboard's seed average does not;
- * `runBench` warns when it finds such rows (`findLabelConflicts`).
+ * Base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so rows
+ * of two base configurations in one results file share labels and cell keys. The resume check
+ * separates them by configuration hash, `runBench` warns when it finds such rows
+ * (`findLabelConflicts`), and each row records its `training.settings`, from which the report
+ * gives such rows separate labels.
  */
 export function modelRowLabel(modelId: string, settings: ModelSettings): string {
   // The recurrent models ignore the attention and sequence variant fields, so their rows carry the plain id.
