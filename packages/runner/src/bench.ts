@@ -7,7 +7,7 @@ import { buildSite } from '@malloc/report';
 import { writeMethodCatalogue } from './method-catalogue';
 import { complexityCurves, writeComplexityCurves } from './complexity-curves';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
-import { checkSequenceVariantModels, modelRowLabel } from './model-variants';
+import { checkSequenceVariantModels, checkTimeBiasModels, modelRowLabel } from './model-variants';
 import { findLabelConflicts, trainedSettings } from './label-conflicts';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
@@ -79,6 +79,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const cells = planCells(config.strategies, config.compressionRatios, options.extraMethods);
   rejectRecurrentStrategies(config.models, cells);
   checkSequenceVariantModels(config.models, config.model);
+  checkTimeBiasModels(config.models, config.model);
   const progress = options.progress ?? silentProgress;
   const shouldStop = (): boolean => options.stop?.stopped === true;
   const groups = options.shard === undefined ? null : new Set(assignShards(config.models, config.seeds, options.shard.count)[options.shard.index]);

@@ -33,6 +33,8 @@ export interface ModelSettings {
   linformer?: { blockSize: number; projectedRows: number };
   /** Reformer-style LSH attention of SASRec and HSTU: `buckets` hash buckets per layer and head, rotations drawn from `seed`; unset means full attention. */
   lsh?: { buckets: number; seed?: number };
+  /** HSTU only: `false` ignores timestamps in training and serving, so every time difference is 0; unset means `true`. */
+  timeBias?: boolean;
 }
 
 /** Training settings; config-schema.json documents each key and its default. */

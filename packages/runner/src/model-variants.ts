@@ -125,12 +125,26 @@ export function checkSequenceVariantModels(models: readonly string[], settings: 
 }
 
 /**
+ * Checks that `model.timeBias`, when set, applies to every model of the run: only HSTU has a
+ * time bias.
+ *
+ * @throws RangeError naming the first model without one.
+ */
+export function checkTimeBiasModels(models: readonly string[], settings: ModelSettings): void {
+  const unsupported = settings.timeBias === undefined ? undefined : models.find((model) => model !== 'hstu');
+  if (unsupported !== undefined) {
+    throw new RangeError(sequenceVariantModel(unsupported, 'model.timeBias', ['hstu']));
+  }
+}
+
+/**
  * Builds the `model` field of a results row: the model id, followed by the head-level
  * variant and the sequence-level variant when the run sets them. Examples: `sasrec`,
  * `sasrec-mqa`, `hstu-gqa2` (2 key/value heads), `sasrec-mla16` (latent width 16),
  * `sasrec-mla16-kv2` (a latent projected up to 2 key/value heads), `sasrec-beacon16x2`
- * (chunks of 16 items, 2 beacons each) and `sasrec-gqa2-linformer16x4` (blocks of 16 tokens
- * projected to 4 rows). `kvHeads` equal to `heads` is the base model and adds nothing.
+ * (chunks of 16 items, 2 beacons each), `sasrec-gqa2-linformer16x4` (blocks of 16 tokens
+ * projected to 4 rows) and `hstu-notime` (HSTU with `timeBias: false`). `kvHeads` equal to
+ * `heads` is the base model and adds nothing.
  *
  * Base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so rows
  * of two base configurations in one results file share labels and cell keys. The resume check
@@ -143,7 +157,8 @@ export function modelRowLabel(modelId: string, settings: ModelSettings): string 
   if (RECURRENT_MODEL_METHOD_IDS.has(modelId)) {
     return modelId;
   }
-  return `${headVariantLabel(modelId, settings)}${sequenceVariantSuffix(settings)}`;
+  const time = settings.timeBias === false ? '-notime' : '';
+  return `${headVariantLabel(modelId, settings)}${sequenceVariantSuffix(settings)}${time}`;
 }
 
 /** Returns the model id followed by the head-level variant, if any. */

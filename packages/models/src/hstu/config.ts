@@ -66,6 +66,13 @@ export interface HstuConfig {
   /** L2-normalise the output and the scoring item embeddings. Default value: true */
   l2NormalizeEmbeddings?: boolean;
   /**
+   * Reads timestamps for the time-bucket bias when they are given. With `false` training,
+   * prefill and append ignore timestamps, so every time difference is 0 as on data without
+   * them: the time part of the bias is one learned constant (bucket 0) for every pair. This is
+   * the ablation of the time bias on data that has timestamps. Default value: true
+   */
+  timeBias?: boolean;
+  /**
    * Key/value heads per layer, a divisor of `heads`: query heads form `kvHeads` groups of
    * consecutive heads that read one shared K and V (grouped-query attention, Ainslie et al.,
    * 2023, arXiv:2305.13245; 1 is multi-query attention, Shazeer, 2019, arXiv:1911.02150).
@@ -170,6 +177,12 @@ export function resolveHstuConfig(config: Partial<HstuConfig> & { itemCount: num
   validateHeadVariant('createHstu', withVariant);
   const withHead = withCtrHeadFlag('createHstu', withVariant, config.ctrHead);
 
+  // The time switch is kept only when off, so that configurations without it stay unchanged.
+  if (config.timeBias !== undefined && typeof config.timeBias !== 'boolean') {
+    throw new TypeError(invalidArgument('createHstu', 'config.timeBias', 'true or false', String(config.timeBias)));
+  }
+  const withTime = config.timeBias === false ? { ...withHead, timeBias: false } : withHead;
+
   // Sequence-level fields are kept only when set, so that configurations without them stay unchanged.
-  return withSequenceVariant('createHstu', withHead, config);
+  return withSequenceVariant('createHstu', withTime, config);
 }

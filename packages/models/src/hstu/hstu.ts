@@ -99,13 +99,13 @@ export class Hstu extends AttentionSequentialModel {
   }
 
   protected get usesTime(): boolean {
-    return true;
+    return this.config.timeBias !== false;
   }
 
   protected appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
     const firstPosition = this.checkAppendRequest(where, cache, items, options, independent);
     const count = items.length;
-    const newTimes = options.timestamps ?? null;
+    const newTimes = this.usesTime ? (options.timestamps ?? null) : null; // [count] or null
 
     // Run the new tokens through every layer against the cached keys and values.
     const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
@@ -242,8 +242,9 @@ export class Hstu extends AttentionSequentialModel {
     return projectCompletedBlock(cache, this.config.linformer as LinformerConfig, keyProjections, valueProjections, lastTimestamp);
   }
 
-  protected encode(batch: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
+  protected encode(input: EncoderBatch, random: SeededRandom | null, record: EncoderRecord | null): tf.Tensor2D {
     const { maxLength, timeBuckets } = this.config;
+    const batch = this.usesTime || input.timestamps === null ? input : { ...input, timestamps: null };
     if (this.weights.beaconEmbedding !== null) {
       return this.encodeWithBeacons(batch, random, record);
     }
