@@ -252,7 +252,7 @@ function leaderboardCaption(data: LeaderboardData, ctrRows: number): string {
     'Each point is one successful run: its NDCG@10 (y) against the mean bytes of the stored KV cache per user (x, log scale).',
     'Colour shows the strategy, shape shows the model, and each panel is one dataset.',
     'The dashed step line is the Pareto front of each panel: the highest NDCG@10 measured with at most that many bytes, taken over single runs, so seeds are not averaged.',
-    'Rows without a cache (recompute) store only item ids and pay a full forward pass per request, so they are shown but left out of the front.',
+    'Rows without a cache (recompute) store only item ids (and their timestamps for HSTU) and pay a full forward pass per request, so they are shown but left out of the front.',
     `${countOf(data.points.length, 'point is', 'points are')} plotted${leftOut > 0 ? `; ${countOf(data.failed.length, 'failed row')} and ${countOf(data.unplotted.length, 'row')} without the needed values are left out` : ''}.`,
     ctrRows === 0 ? '' : `${countOf(ctrRows, 'CTR row is', 'CTR rows are')} shown on the other pages, with GAUC as accuracy.`,
   ]

@@ -120,6 +120,15 @@ describe('renderSvg', () => {
     expect(countPointMarks(svg)).toBe(7);
   });
 
+  it('shows a long model label in full in the legend', async () => {
+    const label = 'sasrec-gqa2-linformer16x4 (model.heads=4, training.epochs=24)';
+    const rows = fixtureRows().map((row) => ({ ...row, model: label }));
+
+    const svg = await renderSvg(buildLeaderboardSpec(leaderboardData(rows).points), { title: 'Leaderboard', description: 'NDCG@10 against bytes' });
+
+    expect(svg).toContain(`>${label}<`);
+  });
+
   it('shows a hostile strategy name as text', async () => {
     const svg = await renderSvg(buildLeaderboardSpec(leaderboardData(fixtureRows()).points), { title: 'Leaderboard', description: HOSTILE_NAME });
 

@@ -2,6 +2,13 @@ import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import'
 import { lengthMismatch } from './messages';
 import type { ResultRow } from './results';
 
+/**
+ * Settings shared by every chart. Legend labels have no width limit (0; the Vega default cuts
+ * them at 160 px), so that model labels that name their settings, such as
+ * `sasrec (model.heads=2)`, are shown in full.
+ */
+export const CHART_CONFIG = { font: 'system-ui, sans-serif', legend: { labelLimit: 0 } } as const;
+
 /** A Vega-Lite specification, as compiled by vega-lite 6. */
 export type VegaLiteSpec = TopLevelSpec;
 
@@ -217,7 +224,7 @@ export function buildLeaderboardSpec(points: readonly LeaderboardPoint[]): VegaL
       ],
     },
     resolve: { scale: { x: 'independent', y: 'independent' } },
-    config: { font: 'system-ui, sans-serif', point: { size: 90 } },
+    config: { ...CHART_CONFIG, point: { size: 90 } },
   };
 }
 

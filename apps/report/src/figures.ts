@@ -1,5 +1,5 @@
 import { accuracyIntervalText, accuracyMetric, accuracyOf } from './accuracy';
-import { OKABE_ITO, paretoFront, VegaLiteSpec } from './chart';
+import { CHART_CONFIG, OKABE_ITO, paretoFront, VegaLiteSpec } from './chart';
 import type { ComplexityCurve } from './complexity';
 import type { CsvCell } from './csv';
 import { uniqueSorted } from './order';
@@ -260,7 +260,7 @@ export function latencyFigure(rows: readonly ResultRow[]): Figure {
       ],
     },
     resolve: { scale: { x: 'independent' } },
-    config: { font: 'system-ui, sans-serif' },
+    config: CHART_CONFIG,
   } as VegaLiteSpec;
   return {
     id: 'latency',
@@ -352,7 +352,7 @@ export function complexityFigure(curves: readonly ComplexityCurve[]): Figure {
       ],
     },
     resolve: { scale: { y: 'independent' } },
-    config: { font: 'system-ui, sans-serif' },
+    config: CHART_CONFIG,
   } as VegaLiteSpec;
   return {
     id: 'complexity',
@@ -439,7 +439,7 @@ function facetedSpec(title: string, records: readonly FigureRecord[], facet: obj
     columns,
     spec: { width, height: 220, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
-    config: { font: 'system-ui, sans-serif' },
+    config: CHART_CONFIG,
   } as VegaLiteSpec;
 }
 

@@ -17,6 +17,7 @@ export { METHODS_FILE_NAME, methodPageFile, parseMethodCatalogue, readMethodCata
 export type { MethodEntry } from './methods';
 export { bestPerBudget, BYTE_BUDGETS, summarizeSettings } from './overview';
 export type { BudgetWinner, OverviewGroup, SettingSummary } from './overview';
+export { canonicalJson } from './canonical-json';
 export { separateModelLabels } from './model-labels';
 export { renderSvg } from './render-svg';
 export type { RenderSvgOptions } from './render-svg';

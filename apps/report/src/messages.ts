@@ -62,12 +62,15 @@ export function duplicateResultsFile(file: string): string {
 }
 
 export function modelLabelSplit(dataset: string, model: string, fields: readonly string[], labels: readonly string[]): string {
-  const differing = fields.length === 0 ? 'some rows have no recorded settings' : `${fields.join(', ')} differ`;
-  return `Rows of model '${model}' on dataset '${dataset}' come from models trained with different settings (${differing}), so they are shown as separate models: ${labels.map((label) => `'${label}'`).join(', ')}. Each of them is averaged over its own seeds only.`;
+  const shown = labels.map((label) => `'${label}'`).join(', ');
+  if (fields.length === 0) {
+    return `Some rows of model '${model}' on dataset '${dataset}' record no training settings, so they cannot be compared with the others and are shown apart: ${shown}.`;
+  }
+  return `Rows of model '${model}' on dataset '${dataset}' come from models trained with different settings (${fields.join(', ')} differ), so they are shown as separate models: ${shown}. Each of them is averaged over its own seeds only.`;
 }
 
-export function unreadableRunConfig(path: string, reason: string): string {
-  return `Could not read the run configuration '${path}' (${reason}); the rows of that run are treated as having unknown training settings.`;
+export function modelSettingsNotRecorded(dataset: string, model: string): string {
+  return `Rows of model '${model}' on dataset '${dataset}' record no training settings (they were written before rows recorded them), so the report cannot check that their seeds come from one configuration. Rerun them to record the settings.`;
 }
 
 export function rowsLeftOutOfChart(chartTitle: string, failed: number, unplottable: number): string {

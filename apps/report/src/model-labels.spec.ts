@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricsWith, okRow, toJsonl } from './__fixtures__/rows';
 import type { Logger } from './logger';
-import { modelLabelSplit } from './messages';
+import { modelLabelSplit, modelSettingsNotRecorded } from './messages';
 import { separateModelLabels } from './model-labels';
 import { summarizeSettings } from './overview';
 import { parseResultRow, readResultsFiles } from './results';
@@ -57,13 +57,36 @@ describe('separateModelLabels', () => {
     expect(labels).toEqual(['sasrec (training.epochs=2, training.loss=sampled-softmax)', 'sasrec (training.epochs=unset, training.loss=bce)']);
   });
 
-  it('sets rows of unknown settings apart from rows that record them', () => {
+  it('sets rows without settings apart from rows that record them', () => {
     const logger = capturingLogger();
 
     const labels = separateModelLabels([row(1, 0.1, settings(1)), row(2, 0.2, null)], logger).map((each) => each.model);
 
-    expect(labels).toEqual(['sasrec (settings recorded)', 'sasrec (settings unknown)']);
-    expect(logger.warnings[0]).toContain('some rows have no recorded settings');
+    expect(labels).toEqual(['sasrec', 'sasrec (settings not recorded)']);
+    expect(logger.warnings).toEqual([modelLabelSplit('ml-1m', 'sasrec', [], ['sasrec', 'sasrec (settings not recorded)'])]);
+  });
+
+  it('warns when no row of a label records its settings', () => {
+    const logger = capturingLogger();
+
+    const labels = separateModelLabels([row(1, 0.1, null), row(2, 0.2, null)], logger).map((each) => each.model);
+
+    expect(labels).toEqual(['sasrec', 'sasrec']);
+    expect(logger.warnings).toEqual([modelSettingsNotRecorded('ml-1m', 'sasrec')]);
+  });
+
+  it('separates models trained on different data', () => {
+    const rows = [row(1, 0.1, settings(1), { dataSource: { fingerprint: 'aaaaaaaaaaaa1111' } }), row(2, 0.2, settings(1), { dataSource: { fingerprint: 'bbbbbbbbbbbb2222' } })];
+
+    const labels = separateModelLabels(rows, capturingLogger()).map((each) => each.model);
+
+    expect(labels).toEqual(['sasrec (data.fingerprint=aaaaaaaaaaaa)', 'sasrec (data.fingerprint=bbbbbbbbbbbb)']);
+  });
+
+  it('compares rows of one task only', () => {
+    const rows = [row(1, 0.1, settings(1)), row(2, 0.2, settings(2), { task: 'ctr' })];
+
+    expect(separateModelLabels(rows, capturingLogger()).map((each) => each.model)).toEqual(['sasrec', 'sasrec']);
   });
 
   it('keeps apart labels of different datasets', () => {
@@ -85,48 +108,14 @@ describe('separateModelLabels', () => {
 });
 
 describe('readResultsFiles with trained settings', () => {
-  /** Writes a results folder with the given rows and saved run configurations. */
-  function resultsFolder(rows: Record<string, unknown>[], configs: Record<string, string>): string {
+  it('gives separate labels to the rows it reads', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'malloc-report-labels-'));
-    writeFileSync(join(folder, 'results.jsonl'), toJsonl(rows));
-    for (const [runId, text] of Object.entries(configs)) {
-      mkdirSync(join(folder, 'runs', runId), { recursive: true });
-      writeFileSync(join(folder, 'runs', runId, 'config.json'), text);
-    }
-    return folder;
-  }
-
-  it('reads the settings of older rows from the saved run configuration, without workers', async () => {
-    const config = (heads: number, workers: number) => JSON.stringify({ dataset: 'ml-1m', model: { heads, layers: 2 }, training: { epochs: 12, workers } });
-    const folder = resultsFolder(
-      [okRow({ runId: 'a', seed: 1 }), okRow({ runId: 'b', seed: 2 }), okRow({ runId: 'c', seed: 3 })],
-      { a: config(1, 1), b: config(1, 2), c: config(2, 2) },
-    );
+    writeFileSync(join(folder, 'results.jsonl'), toJsonl([okRow({ seed: 1, training: { settings: settings(1) } }), okRow({ seed: 2, training: { settings: settings(2) } })]));
 
     const read = await readResultsFiles([folder], capturingLogger());
 
-    expect(read.rows.map((each) => each.model)).toEqual(['sasrec (model.heads=1)', 'sasrec (model.heads=1)', 'sasrec (model.heads=2)']);
-    expect(read.rows[0].trainedSettings).toEqual({ model: { heads: 1, layers: 2 }, training: { epochs: 12 } });
-  });
-
-  it('warns about an unreadable run configuration and treats its rows as unknown', async () => {
-    const logger = capturingLogger();
-    const folder = resultsFolder([okRow({ runId: 'broken', seed: 1 })], { broken: '{"model": ' });
-
-    const read = await readResultsFiles([folder], logger);
-
-    expect(read.rows[0].trainedSettings).toBeNull();
-    expect(read.rows[0].model).toBe('sasrec');
-    expect(logger.warnings).toHaveLength(1);
-    expect(logger.warnings[0]).toContain(join(folder, 'runs', 'broken', 'config.json'));
-  });
-
-  it('prefers the settings recorded in the row', async () => {
-    const folder = resultsFolder([okRow({ runId: 'a', training: { settings: settings(4) } })], { a: JSON.stringify({ model: { heads: 1 }, training: {} }) });
-
-    const read = await readResultsFiles([folder], capturingLogger());
-
-    expect(read.rows[0].trainedSettings).toEqual(settings(4));
+    expect(read.rows.map((each) => each.model)).toEqual(['sasrec (model.heads=1)', 'sasrec (model.heads=2)']);
+    expect(read.rows[0].trainedSettings).toEqual(settings(1));
   });
 
   it('rejects settings that are not an object, naming the field', () => {

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Logger, silentLogger } from './logger';
 import { separateModelLabels } from './model-labels';
 import {
@@ -10,7 +10,6 @@ import {
   resultsFileMissing,
   resultsPathNotFound,
   truncatedLastLine,
-  unreadableRunConfig,
   unsupportedSchemaVersion,
 } from './messages';
 
@@ -92,12 +91,10 @@ export interface ResultRow {
   macsPerRequest: number | null;
   /** Metrics on subsets of users by slice name (`tail` is the longest 10 % of histories); a null-prototype object. */
   slices: Readonly<Record<string, ResultSlice>>;
-  /**
-   * The `model` and `training` settings that trained the row's model, without
-   * `training.workers`. They come from the row's `training.settings` or else from the run's
-   * saved `runs/<runId>/config.json`, and are null when neither records them.
-   */
+  /** The canonical settings that trained the row's model (`training.settings`); null when the row does not record them. */
   trainedSettings: Readonly<Record<string, unknown>> | null;
+  /** SHA-256 fingerprint of the evaluated data (`dataSource.fingerprint`); null when absent. */
+  dataFingerprint: string | null;
 }
 
 /** Metrics of one slice of users, such as the tail users with the longest histories. */
@@ -192,57 +189,10 @@ export async function readResultsFiles(paths: readonly string[], logger: Logger 
   for (const file of files) {
     const text = await readFile(file, 'utf8');
     const parsed = parseResultsText(text, file, logger);
-    rows.push(...(await withRunSettings(parsed.rows, file, logger)));
+    rows.push(...parsed.rows);
     ignoredLines.push(...parsed.ignoredLines);
   }
   return { rows: separateModelLabels(rows, logger), ignoredLines, files };
-}
-
-/**
- * Fills in the trained settings of rows written before rows recorded them, from the run
- * configuration that the runner saves beside the results file (`runs/<runId>/config.json`).
- * A missing file leaves the settings unknown; an unreadable one does too, with a warning.
- */
-async function withRunSettings(rows: readonly ResultRow[], file: string, logger: Logger): Promise<ResultRow[]> {
-  const byRun = new Map<string, Record<string, unknown> | null>();
-  const filled: ResultRow[] = [];
-  for (const row of rows) {
-    if (row.trainedSettings !== null || row.runId === '') {
-      filled.push(row);
-      continue;
-    }
-    if (!byRun.has(row.runId)) {
-      byRun.set(row.runId, await readRunSettings(join(dirname(file), 'runs', row.runId, 'config.json'), logger));
-    }
-    filled.push({ ...row, trainedSettings: byRun.get(row.runId) ?? null });
-  }
-  return filled;
-}
-
-/** Reads the `model` and `training` sections of a saved run configuration, without `training.workers`; null when the file is absent or unreadable. */
-async function readRunSettings(path: string, logger: Logger): Promise<Record<string, unknown> | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      logger.warn(unreadableRunConfig(path, (error as Error).message));
-    }
-    return null;
-  }
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (error) {
-    logger.warn(unreadableRunConfig(path, (error as Error).message));
-    return null;
-  }
-  if (!isObject(config) || !isObject(config.model) || !isObject(config.training)) {
-    logger.warn(unreadableRunConfig(path, 'expected an object with the objects model and training'));
-    return null;
-  }
-  const { workers: _workers, ...training } = config.training;
-  return { model: config.model, training };
 }
 
 /**
@@ -344,6 +294,7 @@ export function parseResultRow(value: unknown, context: RowContext): ResultRow {
     macsPerRequest: optionalCount(value, 'macsPerRequest', context),
     slices: readSlices(value, context),
     trainedSettings: readTrainedSettings(value, context),
+    dataFingerprint: readDataFingerprint(value, context),
   };
 }
 
@@ -434,6 +385,11 @@ function optionalObject(object: JsonObject, field: string, context: RowContext, 
 function readTrainedSettings(row: JsonObject, context: RowContext): Record<string, unknown> | null {
   const training = optionalObject(row, 'training', context);
   return training === null ? null : optionalObject(training, 'settings', context, 'training.settings');
+}
+
+function readDataFingerprint(row: JsonObject, context: RowContext): string | null {
+  const source = optionalObject(row, 'dataSource', context);
+  return source === null ? null : optionalString(source, 'fingerprint', context, 'dataSource.fingerprint');
 }
 
 function readParams(row: JsonObject, context: RowContext): Record<string, unknown> {

@@ -2,7 +2,7 @@ import type { SequenceDataset } from '@malloc/data';
 import type { SequentialModel } from '@malloc/models';
 import { needsAttentionStats, cellKey, type CellPlan } from './cells';
 import type { RunConfig } from './config';
-import { trainedSettings } from './label-conflicts';
+import type { TrainedSettings } from './trained-settings';
 import { clickLabels, ctrSplit, DEFAULT_CLICK_THRESHOLD, DEFAULT_IMPRESSIONS, evaluateCtrCells } from './evaluate-ctr';
 import type { Logger } from './logger';
 import { cellFailed, ctrOneShotOnly, formatSeconds } from './messages';
@@ -46,6 +46,8 @@ export interface CtrGroupOptions {
   cells: readonly CellPlan[];
   config: RunConfig;
   summary: TrainingSummary;
+  /** Canonical settings that trained the model, recorded in every row as `training.settings`. */
+  settings: TrainedSettings;
   /** Row fields that do not depend on the group. */
   run: Pick<RowContext, 'runId' | 'backend' | 'provenance'> & { fingerprint: string };
   resultsPath: string;
@@ -94,7 +96,7 @@ export function runCtrGroup(options: CtrGroupOptions): { rows: ResultRow[]; fail
     warmupUsers: config.evaluation.warmupUsers,
     bootstrapResamples: config.evaluation.bootstrapResamples,
     sampleSeed: config.evaluation.sampleSeed,
-    training: { ...options.summary, settings: trainedSettings(config), loss: 'ctr-bce', validationMetric: 'auc', evaluationSeconds: evaluation.seconds },
+    training: { ...options.summary, settings: options.settings, loss: 'ctr-bce', validationMetric: 'auc', evaluationSeconds: evaluation.seconds },
     dataSource: { ...dataset.source, fingerprint: options.run.fingerprint, usersTooShort: plan.split.usersTooShort },
     provenance: options.run.provenance,
   };

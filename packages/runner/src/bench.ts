@@ -8,13 +8,14 @@ import { writeMethodCatalogue } from './method-catalogue';
 import { complexityCurves, writeComplexityCurves } from './complexity-curves';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
 import { checkSequenceVariantModels, checkTimeBiasModels, modelRowLabel } from './model-variants';
-import { findLabelConflicts, trainedSettings } from './label-conflicts';
+import { findLabelConflicts } from './label-conflicts';
+import { trainedSettings } from './trained-settings';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
 import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
-import { benchInterrupted, cellFailed, cellSkipped, labelConflict, noNewRows, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
+import { benchInterrupted, cellFailed, cellSkipped, labelConflict, noNewRows, timeBiasWithoutTimestamps, unreadableRunConfig, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
 import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
@@ -86,6 +87,9 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
 
   // Data first, so that a missing or malformed file stops the run before anything is written.
   const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
+  if (config.model.timeBias === false && dataset.timestamps === null) {
+    logger.warn(timeBiasWithoutTimestamps(dataset.name));
+  }
   const ctrRun = config.task === 'ctr' ? prepareCtrRun(dataset, config, logger) : null;
 
   // Run identity, resolved config and provenance, saved before the first result.
@@ -124,9 +128,12 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const finished = new Set(existing.filter((row) => row.status === 'ok' && row.provenance.configHash === configHash).map((row) => row.cellKey));
 
   // Rows of the same label from a model trained otherwise would be averaged with these on the leaderboard.
-  const labels = config.models.map((modelId) => modelRowLabel(modelId, config.model));
-  for (const conflict of findLabelConflicts(out, existing, config, labels)) {
+  const labelCheck = findLabelConflicts(out, existing, config);
+  for (const conflict of labelCheck.conflicts) {
     logger.warn(labelConflict(resultsPath, conflict.model, conflict.runId, conflict.fields));
+  }
+  for (const entry of labelCheck.unreadable) {
+    logger.warn(unreadableRunConfig(entry.path, entry.reason));
   }
   const rowsWritten: ResultRow[] = [];
   let cellsSkipped = 0;
@@ -178,7 +185,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           throw new RunInterruptedError(benchInterrupted(rowsWritten.length));
         }
         if (ctrRun !== null) {
-          const group = runCtrGroup({ model, modelId: modelLabel, seed, dataset, plan: ctrRun, userIndices: testUsers, cells: pending, config, summary, run: { runId, backend, provenance, fingerprint }, resultsPath, logger, progress, shouldStop });
+          const group = runCtrGroup({ model, modelId: modelLabel, seed, dataset, plan: ctrRun, userIndices: testUsers, cells: pending, config, summary, settings: trainedSettings(config, modelId), run: { runId, backend, provenance, fingerprint }, resultsPath, logger, progress, shouldStop });
           rowsWritten.push(...group.rows);
           cellsFailed += group.failed;
           gridDone += pending.length;
@@ -216,7 +223,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
           warmupUsers: config.evaluation.warmupUsers,
           bootstrapResamples: config.evaluation.bootstrapResamples,
           sampleSeed: config.evaluation.sampleSeed,
-          training: { ...summary, settings: trainedSettings(config), evaluationSeconds: evaluation.seconds },
+          training: { ...summary, settings: trainedSettings(config, modelId), evaluationSeconds: evaluation.seconds },
           dataSource: { ...dataset.source, fingerprint, usersTooShort: split.usersTooShort },
           provenance,
           protocol: config.evaluation.protocol ?? 'one-shot',

@@ -2,7 +2,7 @@ import { createStrategy, listMethods, type CompressionStrategy, type MethodInfo 
 import { duplicateListEntry, invalidRatio, modelAsStrategy, modelVariantAsStrategy, unknownStrategy } from './messages';
 import { HEAD_VARIANT_IDS, HEAD_VARIANT_METHODS, RECURRENT_MODEL_METHOD_IDS, RECURRENT_MODEL_METHODS, SEQUENCE_VARIANT_METHODS } from './model-variants';
 
-/** Taxonomy entry of the `recompute` reference row, which stores only item ids. */
+/** Taxonomy entry of the `recompute` reference row, which stores only item ids (and their timestamps for HSTU). */
 export const RECOMPUTE_METHOD: MethodInfo = {
   id: 'recompute',
   name: 'Recompute (no cache)',
@@ -10,7 +10,7 @@ export const RECOMPUTE_METHOD: MethodInfo = {
   family: 'reference',
   needsTraining: false,
   reads: [],
-  paper: 'Reference row: the full forward pass over the history is recomputed for every request; only item ids are stored.',
+  paper: 'Reference row: the full forward pass over the history is recomputed for every request; only item ids (and their timestamps for HSTU) are stored.',
 };
 
 /** One strategy at one setting: a column of the grid, evaluated for every (model, seed). */

@@ -48,6 +48,17 @@ describe('complexity curves', () => {
     expect(curves[2].points[0].value).toBe(2 * (1280 + 512 + 96 + 1024) + 1600);
   });
 
+  it('of HSTU count timestamps only when it reads them', () => {
+    const plain = resolveConfig(null, { preset: 'smoke', models: ['hstu'] });
+    const timeless = resolveConfig(null, { preset: 'smoke', models: ['hstu'], model: { timeBias: false } as never });
+    const bytesAt1 = (curves: ComplexityCurveRecord[]): number => curves.filter((entry) => entry.strategy === 'full' && entry.measure.startsWith('bytes'))[0].points[0].value;
+
+    // d 16, 2 layers, 1 head of width 16: K and V are 2 · 16 · 4 = 128 bytes per layer, plus 8 bytes of timestamp.
+    expect(bytesAt1(complexityCurves(plain, 'synthetic', 100, true))).toBe(2 * (128 + 8));
+    expect(bytesAt1(complexityCurves(timeless, 'synthetic', 100, true))).toBe(2 * 128);
+    expect(complexityCurves(timeless, 'synthetic', 100, true)[0].model).toBe('hstu-notime');
+  });
+
   it('of a GQA run carry its row label', () => {
     const config = resolveConfig(null, { preset: 'smoke', models: ['sasrec'], model: { heads: 2, kvHeads: 1 } as never });
     const labels = new Set(complexityCurves(config, 'synthetic', 100, false).map((entry) => entry.model));

@@ -40,7 +40,7 @@ export function complexityCurves(config: RunConfig, datasetName: string, itemCou
       continue;
     }
     const dimensions: AttentionModelConfig = { layers: settings.layers, hiddenSize: settings.hiddenSize, heads: settings.heads, itemCount, ...(settings.kvHeads === undefined ? {} : { kvHeads: settings.kvHeads }) };
-    const timestamps = model === 'hstu' && hasTimestamps;
+    const timestamps = model === 'hstu' && hasTimestamps && settings.timeBias !== false;
     const curve = (strategy: string, family: string, setting: string, method: CacheMethod): void => {
       const points = complexityCurve({ model, config: dimensions, method: { ...method, timestamps } });
       // Curves carry the row label, so that a GQA or MQA run never replaces the base model's curves.
@@ -84,7 +84,7 @@ export function variantCurves(config: RunConfig, datasetName: string, itemCount:
     const headWidth = config.model.hiddenSize / config.model.heads;
     const modelConfig: ModelConfig =
       model === 'sasrec' ? resolveSasRecConfig({ itemCount, ...config.model }) : resolveHstuConfig({ itemCount, ...config.model, queryKeySize: headWidth, valueSize: headWidth });
-    const timestamps = model === 'hstu' && hasTimestamps;
+    const timestamps = model === 'hstu' && hasTimestamps && config.model.timeBias !== false;
     const points = DEFAULT_CURVE_LENGTHS.map((length) => {
       const cachedRows = sequenceKeptTokens(modelConfig, length);
       const macs = variantRequestMacs(model, modelConfig as VariantMacsConfig, { seenTokens: length, cachedRows, requestLength: 1 });

@@ -236,7 +236,9 @@ function runCell(
     const scoreStart = performance.now();
     const scores = model.scoreAll(hidden);
     samples.score.push(performance.now() - scoreStart);
-    measurement.storedBytes += historyLength * Int32Array.BYTES_PER_ELEMENT + (timestamps === undefined ? 0 : historyLength * Float64Array.BYTES_PER_ELEMENT);
+    // Only a model that reads timestamps needs them stored beside the item ids.
+    const timeBytes = timestamps === undefined || !readsTimestamps(model) ? 0 : historyLength * Float64Array.BYTES_PER_ELEMENT;
+    measurement.storedBytes += historyLength * Int32Array.BYTES_PER_ELEMENT + timeBytes;
     return scores;
   }
 
@@ -276,4 +278,9 @@ export function tailUserMask(split: EvalSplit, userIndices: Int32Array): Uint8Ar
     mask[order[i]] = 1;
   }
   return mask;
+}
+
+/** Tells whether a model reads timestamps: HSTU unless it was built with `timeBias: false`. */
+function readsTimestamps(model: SequentialModel): boolean {
+  return model.kind === 'hstu' && (model.config as { timeBias?: boolean }).timeBias !== false;
 }

@@ -6,14 +6,14 @@ import { findLabelConflicts } from './label-conflicts';
 import type { ResultRow } from './results-store';
 
 /** Builds a row with only the fields that the check reads. */
-function row(runId: string, model: string, dataset = 'synthetic'): ResultRow {
-  return { runId, model, dataset } as ResultRow;
+function row(runId: string, model: string, dataset = 'synthetic', task: ResultRow['task'] = 'retrieval'): ResultRow {
+  return { runId, model, dataset, task } as ResultRow;
 }
 
 /** Writes `<out>/runs/<runId>/config.json`. */
-function writeRunConfig(out: string, runId: string, config: RunConfig): void {
+function writeRunConfig(out: string, runId: string, config: RunConfig | string): void {
   mkdirSync(join(out, 'runs', runId), { recursive: true });
-  writeFileSync(join(out, 'runs', runId, 'config.json'), JSON.stringify(config));
+  writeFileSync(join(out, 'runs', runId, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
 }
 
 describe('findLabelConflicts', () => {
@@ -24,21 +24,46 @@ describe('findLabelConflicts', () => {
     const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
     writeRunConfig(out, 'a', { ...base, training: { ...base.training, workers: 2 } });
 
-    expect(findLabelConflicts(out, [row('a', 'sasrec'), row('a', 'sasrec')], current, ['sasrec'])).toEqual([{ model: 'sasrec', runId: 'a', fields: ['model.heads'] }]);
+    expect(findLabelConflicts(out, [row('a', 'sasrec'), row('a', 'sasrec')], current)).toEqual({ conflicts: [{ model: 'sasrec', runId: 'a', fields: ['model.heads'] }], unreadable: [] });
   });
 
   it('ignores workers and equal settings', () => {
     const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
     writeRunConfig(out, 'same', { ...current, training: { ...current.training, workers: 2 } });
 
-    expect(findLabelConflicts(out, [row('same', 'sasrec')], current, ['sasrec'])).toEqual([]);
+    expect(findLabelConflicts(out, [row('same', 'sasrec')], current).conflicts).toEqual([]);
   });
 
-  it('skips other labels, datasets and unknown runs', () => {
+  it('ignores defaults spelled out and key order', () => {
+    const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
+    const lsh: RunConfig = { ...current, models: ['hstu'], model: { ...current.model, lsh: { buckets: 4 } } };
+    writeRunConfig(out, 'explicit', { ...lsh, model: { ...lsh.model, kvHeads: 2, timeBias: true, lsh: { seed: 0, buckets: 4 } } });
+
+    expect(findLabelConflicts(out, [row('explicit', 'hstu-lsh4')], lsh).conflicts).toEqual([]);
+  });
+
+  it('ignores attention fields for a recurrent model', () => {
+    const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
+    writeRunConfig(out, 'a', { ...base, models: ['gru4rec'] });
+
+    expect(findLabelConflicts(out, [row('a', 'gru4rec')], { ...current, models: ['gru4rec'] }).conflicts).toEqual([]);
+  });
+
+  it('skips other labels, datasets, tasks and unknown runs', () => {
     const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
     writeRunConfig(out, 'a', base);
-    const rows = [row('a', 'hstu'), row('a', 'sasrec', 'ml-1m'), row('missing', 'sasrec')];
+    const rows = [row('a', 'hstu'), row('a', 'sasrec', 'ml-1m'), row('a', 'sasrec', 'synthetic', 'ctr'), row('missing', 'sasrec')];
 
-    expect(findLabelConflicts(out, rows, current, ['sasrec'])).toEqual([]);
+    expect(findLabelConflicts(out, rows, current)).toEqual({ conflicts: [], unreadable: [] });
+  });
+
+  it('lists a damaged configuration once instead of failing', () => {
+    const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
+    writeRunConfig(out, 'broken', '{"model": ');
+
+    const check = findLabelConflicts(out, [row('broken', 'sasrec'), row('broken', 'sasrec')], current);
+
+    expect(check.conflicts).toEqual([]);
+    expect(check.unreadable.map((entry) => entry.path)).toEqual([join(out, 'runs', 'broken', 'config.json')]);
   });
 });

@@ -1,13 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from './config';
+import { modelRowLabel } from './model-variants';
 import type { ResultRow } from './results-store';
-
-/** The `model` and `training` sections of a run configuration that determine the trained model. */
-export interface TrainedSettings {
-  model: Record<string, unknown>;
-  training: Record<string, unknown>;
-}
+import { differingSettings, trainedSettings } from './trained-settings';
 
 /** Rows of one model label that an earlier run trained with other settings. */
 export interface LabelConflict {
@@ -19,27 +15,37 @@ export interface LabelConflict {
   fields: string[];
 }
 
+/** Result of {@link findLabelConflicts}: the conflicts and the configurations that could not be read. */
+export interface LabelCheck {
+  conflicts: LabelConflict[];
+  /** Saved run configurations that could not be read or parsed, each with the reason; their runs are not compared. */
+  unreadable: { path: string; reason: string }[];
+}
+
 /**
  * Finds rows in a results file that carry one of this run's model labels on the same dataset
- * but come from a run whose model or training settings differ (`training.workers` aside, which
- * does not change what is trained). A row label names the model and its variant only, so the
- * leaderboard would average such rows with this run's over seeds. Earlier runs are read from
- * `<out>/runs/<runId>/config.json`; a run without that file is skipped.
+ * and task but come from a run whose model was trained with other settings (compared in the
+ * canonical form of {@link trainedSettings}, so defaults spelled out and `training.workers`
+ * make no difference). A row label names the model and its variant only, so the report has to
+ * show such rows as separate models. Earlier runs are read from
+ * `<out>/runs/<runId>/config.json`. A run without that file is skipped, and a file that
+ * cannot be read or parsed is listed in `unreadable`.
  *
  * @param out - the results folder.
  * @param rows - the rows already in its `results.jsonl`.
  * @param config - this run's resolved configuration.
- * @param labels - the model labels this run writes.
  * @returns one conflict per (label, earlier run), in the order the rows appear.
  */
-export function findLabelConflicts(out: string, rows: readonly ResultRow[], config: RunConfig, labels: readonly string[]): LabelConflict[] {
-  const conflicts: LabelConflict[] = [];
+export function findLabelConflicts(out: string, rows: readonly ResultRow[], config: RunConfig): LabelCheck {
+  const check: LabelCheck = { conflicts: [], unreadable: [] };
+  const modelIds = new Map(config.models.map((modelId) => [modelRowLabel(modelId, config.model), modelId]));
+  const task = config.task ?? 'retrieval';
   const seen = new Set<string>();
-  const current = trainedSettings(config);
 
   for (const row of rows) {
+    const modelId = modelIds.get(row.model);
     const key = `${row.model}\u0000${row.runId}`;
-    if (row.dataset !== config.dataset || !labels.includes(row.model) || seen.has(key)) {
+    if (row.dataset !== config.dataset || row.task !== task || modelId === undefined || seen.has(key)) {
       continue;
     }
     seen.add(key);
@@ -49,36 +55,33 @@ export function findLabelConflicts(out: string, rows: readonly ResultRow[], conf
     if (!existsSync(path)) {
       continue;
     }
-    const earlier = trainedSettings(JSON.parse(readFileSync(path, 'utf8')) as RunConfig);
-    const fields = differingFields(earlier, current);
-    if (fields.length > 0) {
-      conflicts.push({ model: row.model, runId: row.runId, fields });
-    }
-  }
-  return conflicts;
-}
-
-/**
- * Returns the settings that determine a trained model: the `model` and `training` sections of
- * a configuration, without `training.workers` (data-parallel workers split each batch but train
- * the same model). Every results row carries them as `training.settings`, so that a report can
- * tell apart rows whose labels agree but whose models were trained otherwise.
- */
-export function trainedSettings(config: RunConfig): TrainedSettings {
-  const { workers: _workers, ...training } = config.training ?? {};
-  return { model: { ...(config.model ?? {}) }, training };
-}
-
-/** Lists, sorted, the dotted names of the second-level fields whose JSON differs between two settings objects. */
-function differingFields(a: TrainedSettings, b: TrainedSettings): string[] {
-  const fields: string[] = [];
-  for (const section of ['model', 'training'] as const) {
-    const names = new Set([...Object.keys(a[section]), ...Object.keys(b[section])]);
-    for (const name of names) {
-      if (JSON.stringify(a[section][name]) !== JSON.stringify(b[section][name])) {
-        fields.push(`${section}.${name}`);
+    const earlier = readRunConfig(path);
+    if (typeof earlier === 'string') {
+      if (!check.unreadable.some((entry) => entry.path === path)) {
+        check.unreadable.push({ path, reason: earlier });
       }
+      continue;
+    }
+    const fields = differingSettings(trainedSettings(earlier, modelId), trainedSettings(config, modelId));
+    if (fields.length > 0) {
+      check.conflicts.push({ model: row.model, runId: row.runId, fields });
     }
   }
-  return fields.sort();
+  return check;
+}
+
+/** Reads a saved run configuration; returns the reason as a string when it cannot be used. */
+function readRunConfig(path: string): RunConfig | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const isObject = (field: unknown): boolean => typeof field === 'object' && field !== null && !Array.isArray(field);
+  if (!isObject(value) || !isObject((value as RunConfig).model) || !isObject((value as RunConfig).training)) {
+    return 'expected a JSON object with the objects model and training';
+  }
+  const config = value as RunConfig;
+  return { ...config, evaluation: config.evaluation ?? {} };
 }

@@ -215,6 +215,16 @@ export function sequenceVariantModel(model: string, field: string, accepted: rea
   return `${field} is set, but model '${model}' does not implement it (implemented by: ${list(accepted)}); remove '${model}' from the models or run it in a separate configuration without ${field}.`;
 }
 
+/** Warning for `model.timeBias: false` on data that has no timestamps. */
+export function timeBiasWithoutTimestamps(dataset: string): string {
+  return `model.timeBias is false, but dataset ${dataset} has no timestamps, so hstu-notime trains the same model as hstu. Use data with timestamps, such as ml-100k, to measure the time bias.`;
+}
+
+/** Warning for a saved run configuration that the label check could not read. */
+export function unreadableRunConfig(path: string, reason: string): string {
+  return `Could not read the run configuration ${path} (${reason}), so its rows were not checked against this run's settings. Restore the file or move that run's rows to another results folder.`;
+}
+
 /** Warning for rows of one label that an earlier run trained with other settings. */
 export function labelConflict(resultsPath: string, model: string, runId: string, fields: readonly string[]): string {
   return `${resultsPath} already has ${model} rows from run ${runId}, whose model was trained with other settings (${fields.join(', ')}). Row labels do not name these settings, so the report shows the two as separate models with the differing settings in their labels; write this run to another out folder to keep each results file to one configuration.`;

@@ -36,6 +36,7 @@ export function okRow(overrides: Record<string, unknown> = {}): Record<string, u
       append: { p50: 0.4, p95: 0.6, p99: 0.7, mean: 0.4, firstMs: 2, count: 100 },
       score: { p50: 2.1, p95: 3, p99: 3.3, mean: 2.2, firstMs: 5, count: 100 },
     },
+    training: { epochsRun: 2, settings: { model: { maxLength: 200, hiddenSize: 50, layers: 2, heads: 1, dropout: 0.2 }, training: { epochs: 12, batchSize: 32 } } },
     provenance: {
       gitCommit: 'abc1234',
       packages: { '@malloc/runner': '0.0.0' },
