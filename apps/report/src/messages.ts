@@ -62,11 +62,11 @@ export function duplicateResultsFile(file: string): string {
 }
 
 export function modelLabelSplit(dataset: string, model: string, fields: readonly string[], labels: readonly string[]): string {
-  const shown = labels.map((label) => `'${label}'`).join(', ');
+  const labelList = labels.map((label) => `'${label}'`).join(', ');
   if (fields.length === 0) {
-    return `Some rows of model '${model}' on dataset '${dataset}' record no training settings, so they cannot be compared with the others and are shown apart: ${shown}.`;
+    return `Some rows of model '${model}' on dataset '${dataset}' record no training settings, so they cannot be compared with the others and are shown apart: ${labelList}.`;
   }
-  return `Rows of model '${model}' on dataset '${dataset}' come from models trained with different settings (${fields.join(', ')} differ), so they are shown as separate models: ${shown}. Each of them is averaged over its own seeds only.`;
+  return `Rows of model '${model}' on dataset '${dataset}' come from models trained with different settings or data (${fields.join(', ')} differ), so they are shown as separate models: ${labelList}. Each of them is averaged over its own seeds only.`;
 }
 
 export function modelSettingsNotRecorded(dataset: string, model: string): string {
