@@ -127,7 +127,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const existing = readResults(resultsPath).rows;
   const finished = new Set(existing.filter((row) => row.status === 'ok' && row.provenance.configHash === configHash).map((row) => row.cellKey));
 
-  // Rows of the same label from a model trained otherwise appear under separate labels in the report, so say so now.
+  // Rows of the same label from a model trained otherwise appear under separate labels in the report, so warn about them now.
   const labelCheck = findLabelConflicts(out, existing, config);
   for (const conflict of labelCheck.conflicts) {
     logger.warn(labelConflict(resultsPath, conflict.model, conflict.runId, conflict.fields));
