@@ -3,9 +3,10 @@
 // Usage: MALLOC_DATA_DIR=/path/to/data npx tsx --tsconfig bench/tsconfig.json bench/ml1m.ts \
 //          [--epochs 20] [--lr 1e-3] [--max-length 200] [--batch 32] [--dropout 0.2] \
 //          [--negatives 128] [--temperature 0.05] [--eval-every 5] [--backend wasm] [--seed 1] \
-//          [--loss sampled-softmax] [--l2 1] [--model sasrec] [--workers 1]
+//          [--loss sampled-softmax] [--l2 1] [--model sasrec] [--workers 1] [--sampling per-position]
 //
-// `--workers N` trains with N replicas in N threads (`TrainOptions.workers`).
+// `--workers N` trains with N replicas in N threads (`TrainOptions.workers`). `--sampling shared`
+// draws one set of negatives per batch instead of per position (`TrainOptions.negativeSampling`).
 //
 // `--model hstu` trains HSTU without timestamps (sequences.txt has none), so its time bias is constant.
 //
@@ -33,14 +34,15 @@ interface Args {
   l2: number;
   model: string;
   workers: number;
+  sampling: string;
 }
 
 function parseArgs(): Args {
-  const args: Args = { epochs: 20, lr: 1e-3, maxLength: 200, batch: 32, dropout: 0.2, negatives: 128, temperature: 0.05, evalEvery: 5, backend: 'wasm', seed: 1, loss: 'sampled-softmax', l2: 1, model: 'sasrec', workers: 1 };
+  const args: Args = { epochs: 20, lr: 1e-3, maxLength: 200, batch: 32, dropout: 0.2, negatives: 128, temperature: 0.05, evalEvery: 5, backend: 'wasm', seed: 1, loss: 'sampled-softmax', l2: 1, model: 'sasrec', workers: 1, sampling: 'per-position' };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Args;
-    (args as unknown as Record<string, unknown>)[key] = key === 'backend' || key === 'loss' || key === 'model' ? argv[i + 1] : Number(argv[i + 1]);
+    (args as unknown as Record<string, unknown>)[key] = key === 'backend' || key === 'loss' || key === 'model' || key === 'sampling' ? argv[i + 1] : Number(argv[i + 1]);
   }
   return args;
 }
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
     learningRate: args.lr,
     loss: args.loss as 'sampled-softmax',
     negatives: args.negatives,
+    negativeSampling: args.sampling as 'shared' | 'per-position',
     temperature: args.temperature,
     weightDecay: 0,
     seed: args.seed,

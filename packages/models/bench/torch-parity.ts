@@ -1,6 +1,7 @@
 // Checks that the PyTorch peer of bench/train-vs-torch.ts computes the same training step as
-// our SASRec: both sides take the same weights, a small padded batch and the same shared
-// negatives, with dropout 0, and their losses and gradients are compared.
+// our SASRec: both sides take the same weights, a small padded batch and the same negatives,
+// with dropout 0, and their losses and gradients are compared. It checks both negative
+// samplings: per position (the default) and shared by the batch.
 //
 // Our side is `lossAndGradients` (the first half of `trainStep`) on the cpu backend. The
 // PyTorch side is bench/torch_sasrec_parity.py, which loads the weights into the model of
@@ -17,6 +18,7 @@ import { initBackend } from '../src/backend/backend';
 import { SeededRandom } from '../src/random';
 import { resolveSasRecConfig } from '../src/sasrec/config';
 import { SasRec } from '../src/sasrec/sasrec';
+import type { NegativeSampling } from '../src/training/losses';
 import { lossAndGradients } from '../src/training/step';
 
 /** Small catalogue, so that many of the 128 negatives equal a target and the collision bias is exercised. */
@@ -51,29 +53,51 @@ async function main(): Promise<void> {
     }
   });
 
+  const trainingBatch = { encoder: { batch, len, items, positions, timestamps: null }, targets, rows: Int32Array.from(rows) };
+  let failed = false;
+  for (const sampling of ['per-position', 'shared'] as const) {
+    const result = compareWithPeer(model, trainingBatch, sampling, values.python);
+    process.stdout.write(`${sampling} negatives: in ${result.collisions} of ${result.pairs} (position, negative) pairs the negative is the target.\n${result.stdout}`);
+    process.stderr.write(result.stderr);
+    failed ||= result.status !== 0;
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** Runs one step of both sides with the given negative sampling and returns the PyTorch side's verdict. */
+function compareWithPeer(
+  model: SasRec,
+  trainingBatch: { encoder: { batch: number; len: number; items: Int32Array; positions: Int32Array; timestamps: null }; targets: Int32Array; rows: Int32Array },
+  sampling: NegativeSampling,
+  python: string,
+): { collisions: number; pairs: number; stdout: string; stderr: string; status: number | null } {
+  const { encoder, targets, rows } = trainingBatch;
+  const tokenTargets = Array.from(rows, (flat) => targets[flat]); // [tokens]
+
   // The loss draws its negatives first from the generator it is given (dropout 0 draws
   // nothing), so a second generator with the same seed yields the same ids.
   const seed = 5;
   const copy = new SeededRandom(seed);
-  const negatives = Array.from({ length: NEGATIVES }, () => 1 + copy.nextInt(ITEM_COUNT));
-  const trainingBatch = { encoder: { batch, len, items, positions, timestamps: null }, targets, rows: Int32Array.from(rows) };
-  const { loss, gradients } = lossAndGradients(model, trainingBatch, { loss: 'sampled-softmax', negatives: NEGATIVES, temperature: TEMPERATURE }, new SeededRandom(seed));
+  const perPosition = sampling === 'per-position';
+  const flat = Array.from({ length: perPosition ? tokenTargets.length * NEGATIVES : NEGATIVES }, () => 1 + copy.nextInt(ITEM_COUNT));
+  const negatives = perPosition ? tokenTargets.map((_, t) => flat.slice(t * NEGATIVES, (t + 1) * NEGATIVES)) : flat; // [tokens, negatives] or [negatives]
+  const collisions = perPosition ? flat.filter((id, i) => id === tokenTargets[Math.floor(i / NEGATIVES)]).length : tokenTargets.reduce((sum, target) => sum + flat.filter((id) => id === target).length, 0);
+  const { loss, gradients } = lossAndGradients(model, trainingBatch, { loss: 'sampled-softmax', negatives: NEGATIVES, temperature: TEMPERATURE, negativeSampling: sampling }, new SeededRandom(seed));
 
   // Hand everything to the PyTorch side.
   const folder = mkdtempSync(path.join(tmpdir(), 'torch-parity-'));
   const file = path.join(folder, 'step.json');
-  const collisions = negatives.filter((id) => rows.some((flat) => targets[flat] === id)).length;
   writeFileSync(
     file,
     JSON.stringify({
-      batch,
-      len,
+      batch: encoder.batch,
+      len: encoder.len,
       itemCount: ITEM_COUNT,
       temperature: TEMPERATURE,
-      items: Array.from(items),
-      positions: Array.from(positions),
+      items: Array.from(encoder.items),
+      positions: Array.from(encoder.positions),
       targets: Array.from(targets),
-      rows,
+      rows: Array.from(rows),
       negatives,
       loss: loss.dataSync()[0],
       weights: Object.fromEntries(model.variables.map((entry) => [entry.name, { shape: entry.variable.shape, values: Array.from(entry.variable.dataSync()) }])),
@@ -81,16 +105,13 @@ async function main(): Promise<void> {
     }),
   );
   tf.dispose([loss, ...gradients]);
-  const result = spawnSync(values.python, [path.join(__dirname, 'torch_sasrec_parity.py'), file], { encoding: 'utf8' });
+  const result = spawnSync(python, [path.join(__dirname, 'torch_sasrec_parity.py'), file], { encoding: 'utf8' });
   rmSync(folder, { recursive: true, force: true });
   if (result.error !== undefined) {
-    throw new Error(`torch-parity: failed to start '${values.python}': ${result.error.message}`);
+    throw new Error(`torch-parity: failed to start '${python}': ${result.error.message}`);
   }
-  process.stdout.write(`${collisions} of ${NEGATIVES} negatives equal a target.\n${result.stdout}`);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.status === 0 ? 0 : 1;
+  return { collisions, pairs: tokenTargets.length * NEGATIVES, stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
-
 void main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

@@ -13,8 +13,10 @@ sides compute the same step:
 - a final layer norm and L2 normalisation (x / max(‖x‖, 1e-6)); layer norms use eps 1e-8;
 - scores against the L2-normalised item embeddings (tied output embeddings), divided by
   the temperature;
-- sampled softmax: 128 negatives are drawn uniformly with replacement from 1..itemCount
-  and shared by the batch. A negative equal to the target gets -5e4 added to its logit.
+- sampled softmax: 128 negatives are drawn uniformly with replacement from 1..itemCount for
+  every position (--sampling per-position, the default, as generative-recommenders does) or
+  once for the batch (--sampling shared). A negative equal to the target gets -5e4 added to
+  its logit.
   The loss is the mean of logsumexp(logits) - positive logit over the positions with a
   target;
 - AdamW with lr 1e-3, betas (0.9, 0.98), eps 1e-8 and no weight decay, the settings of
@@ -142,11 +144,19 @@ def l2_normalize(x, epsilon=1e-6):
 
 
 def sampled_softmax_loss(model, hidden, targets, negative_ids, temperature):
-    """Return the mean sampled-softmax loss of hidden [tokens, d] against targets [tokens] and shared negative_ids [negatives]."""
+    """Return the mean sampled-softmax loss of hidden [tokens, d] against targets [tokens].
+
+    negative_ids is [negatives] when shared by the batch, or [tokens, negatives] per position.
+    """
     # Positive and negative logits. A negative equal to the target drops out of the softmax.
     positive = (hidden * model.output_embeddings(targets)).sum(dim=-1) / temperature  # [tokens]
-    collisions = (negative_ids.unsqueeze(0) == targets.unsqueeze(1)).to(torch.float32) * COLLISION_LOGIT_BIAS  # [tokens, negatives]
-    negative = hidden @ model.output_embeddings(negative_ids).t() / temperature + collisions  # [tokens, negatives]
+    if negative_ids.dim() == 1:
+        collisions = (negative_ids.unsqueeze(0) == targets.unsqueeze(1)).to(torch.float32) * COLLISION_LOGIT_BIAS  # [tokens, negatives]
+        negative = hidden @ model.output_embeddings(negative_ids).t() / temperature + collisions  # [tokens, negatives]
+    else:
+        collisions = (negative_ids == targets.unsqueeze(1)).to(torch.float32) * COLLISION_LOGIT_BIAS  # [tokens, negatives]
+        table = model.output_embeddings(torch.arange(model.item_embedding.shape[0]))  # [items + 1, d]
+        negative = torch.einsum("td,tnd->tn", hidden, table[negative_ids]) / temperature + collisions  # [tokens, negatives]
 
     # Softmax cross-entropy with the positive in column 0.
     logits = torch.cat([positive.unsqueeze(1), negative], dim=1)  # [tokens, 1 + negatives]
@@ -163,6 +173,7 @@ def parse_arguments(argv):
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps before the timed ones (default 2)")
     parser.add_argument("--items", type=int, default=3706, help="catalogue size, ids 1..items (default 3706, ML-1M)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the weights, the data, dropout and the negatives (default 7)")
+    parser.add_argument("--sampling", choices=("per-position", "shared"), default="per-position", help="negatives drawn for every position or once per batch (default per-position)")
     parser.add_argument("--profile", action="store_true", help="after the timed steps, profile one more step and print the 10 largest operators by self CPU time to standard error")
     arguments = parser.parse_args(argv)
     for name in ("threads", "batch", "length", "steps", "items"):
@@ -191,7 +202,8 @@ def main(argv):
     def step():
         optimizer.zero_grad(set_to_none=True)
         hidden = model.encode(items, positions)
-        negative_ids = torch.randint(1, item_count + 1, (128,), generator=generator)  # [negatives]
+        shape = (batch * length, 128) if arguments.sampling == "per-position" else (128,)
+        negative_ids = torch.randint(1, item_count + 1, shape, generator=generator)  # [tokens, negatives] or [negatives]
         loss = sampled_softmax_loss(model, hidden, targets, negative_ids, 0.05)
         loss.backward()
         optimizer.step()
@@ -222,6 +234,7 @@ def main(argv):
         "batch": batch,
         "length": length,
         "d": 50,
+        "sampling": arguments.sampling,
         "steps": arguments.steps,
         "median_step_s": round(median, 4),
         "min_step_s": round(seconds[0], 4),

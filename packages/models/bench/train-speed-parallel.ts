@@ -8,9 +8,10 @@
 // else runs on the machine. On 2 idle cores, 2 workers can be at most 2 × (CPU s of 1 worker /
 // CPU s of 2 workers) times faster than 1.
 //
-// Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-speed-parallel.ts [workers] [batch] [len] [steps]
+// Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-speed-parallel.ts [workers] [batch] [len] [steps] [sampling]
 // Defaults: 2 workers, batch 128, length 200, 5 timed steps after 2 warm-up steps; wasm, d = 50,
-// 2 layers, 1 head, dropout 0.2, sampled softmax with 128 negatives over 3,706 items (ML-1M's catalogue).
+// 2 layers, 1 head, dropout 0.2, sampled softmax with 128 negatives over 3,706 items (ML-1M's catalogue),
+// drawn per position (`sampling` per-position) or once per batch (shared).
 import { initBackend } from '../src/backend/backend';
 import { parallelTrainStep, type StepTimings } from '../src/parallel/parallel-step';
 import { ReplicaPool } from '../src/parallel/pool';
@@ -40,6 +41,10 @@ async function main(): Promise<void> {
   const batch = Number(process.argv[3] ?? 128);
   const len = Number(process.argv[4] ?? 200);
   const steps = Number(process.argv[5] ?? 5);
+  const sampling = process.argv[6] ?? 'per-position';
+  if (sampling !== 'per-position' && sampling !== 'shared') {
+    throw new RangeError(`train-speed-parallel: sampling must be 'per-position' or 'shared', received '${sampling}'.`);
+  }
   const itemCount = 3706;
   const used = await initBackend('wasm');
 
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
   const optimizer = new AdamW(model.variables, { learningRate: 1e-3, weightDecay: 0 });
   const data = randomData(batch, len, itemCount);
   const users = Int32Array.from({ length: batch }, (_, user) => user);
-  const settings: StepSettings = { loss: 'sampled-softmax', negatives: 128, temperature: 0.05 };
+  const settings: StepSettings = { loss: 'sampled-softmax', negatives: 128, temperature: 0.05, negativeSampling: sampling };
   const pool = workers > 1 ? await ReplicaPool.start(model, { threads: workers - 1, backend: used }) : null;
 
   // One step, timed to its loss value. It returns the seconds of the whole step.
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
     const median = seconds[Math.floor(seconds.length / 2)];
     const tokens = batch * len;
     process.stdout.write(
-      `sasrec, backend ${used}, workers ${workers}, batch ${batch}, length ${len}, d 50: median step ${median.toFixed(3)} s ` +
+      `sasrec, backend ${used}, workers ${workers}, batch ${batch}, length ${len}, d 50, ${sampling} negatives: median step ${median.toFixed(3)} s ` +
         `(min ${seconds[0].toFixed(3)}, max ${seconds[seconds.length - 1].toFixed(3)}), ${Math.round(tokens / median)} tokens/s\n`,
     );
     process.stdout.write(`CPU time of all threads: ${cpuPerStep.toFixed(3)} s per step\n`);

@@ -1,9 +1,10 @@
 // Measures the training throughput of SASRec: tokens per second of one optimisation step
 // (forward, backward, AdamW update) on random data.
 //
-// Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-speed.ts [backend] [batch] [len] [steps] [model]
+// Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-speed.ts [backend] [batch] [len] [steps] [model] [sampling]
 // Defaults: wasm, batch 128, length 200, 5 timed steps after 2 warm-up steps, sasrec; d = 50,
-// 2 layers, 1 head, sampled softmax with 128 negatives over 3,706 items (ML-1M's catalogue).
+// 2 layers, 1 head, sampled softmax with 128 negatives over 3,706 items (ML-1M's catalogue),
+// drawn per position (`sampling` per-position, the default) or once per batch (shared).
 // `model` is sasrec, hstu (dqk = dv = 50, random timestamps), gru4rec (1 layer) or rwkv (2 layers).
 import { initBackend, type BackendName } from '../src/backend/backend';
 import { SeededRandom } from '../src/random';
@@ -14,6 +15,7 @@ import { SasRec } from '../src/sasrec/sasrec';
 import { GRU4REC_DEFAULTS, RWKV_DEFAULTS, resolveRecurrentConfig } from '../src/recurrent/config';
 import { Gru4Rec } from '../src/recurrent/gru4rec';
 import { Rwkv } from '../src/recurrent/rwkv';
+import type { NegativeSampling } from '../src/training/losses';
 import { AdamW } from '../src/training/optimizer';
 import { trainStep } from '../src/training/step';
 
@@ -23,6 +25,10 @@ async function main(): Promise<void> {
   const len = Number(process.argv[4] ?? 200);
   const steps = Number(process.argv[5] ?? 5);
   const kind = process.argv[6] ?? 'sasrec';
+  const sampling = process.argv[7] ?? 'per-position';
+  if (!isNegativeSampling(sampling)) {
+    throw new RangeError(`train-speed: sampling must be 'per-position' or 'shared', received '${sampling}'.`);
+  }
   const itemCount = 3706;
   const used = await initBackend(backend);
 
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
   }
   const rows = Int32Array.from({ length: size }, (_, i) => i);
   const trainingBatch = { encoder: { batch, len, items, positions, timestamps: kind === 'hstu' ? timestamps : null }, targets, rows };
-  const settings = { loss: 'sampled-softmax' as const, negatives: 128, temperature: 0.05 };
+  const settings = { loss: 'sampled-softmax' as const, negatives: 128, temperature: 0.05, negativeSampling: sampling };
 
   // Warm up, then time each step to the loss value (which waits for the whole step).
   for (let i = 0; i < 2; i++) {
@@ -66,9 +72,13 @@ async function main(): Promise<void> {
   seconds.sort((a, b) => a - b);
   const median = seconds[Math.floor(seconds.length / 2)];
   process.stdout.write(
-    `${kind}, backend ${used}, batch ${batch}, length ${len}, d 50: median step ${median.toFixed(3)} s ` +
+    `${kind}, backend ${used}, batch ${batch}, length ${len}, d 50, ${sampling} negatives: median step ${median.toFixed(3)} s ` +
       `(min ${seconds[0].toFixed(3)}, max ${seconds[seconds.length - 1].toFixed(3)}), ${Math.round(size / median)} tokens/s\n`,
   );
+}
+
+function isNegativeSampling(value: string): value is NegativeSampling {
+  return value === 'per-position' || value === 'shared';
 }
 
 void main();

@@ -12,7 +12,10 @@
 //
 // Usage: npx tsx --tsconfig bench/tsconfig.json bench/train-vs-torch.ts [--rounds 2] [--steps 5]
 //          [--batch 128] [--length 200] [--workers 2] [--python /usr/bin/python3]
-// --workers N measures ours with every worker count from 1 to N (default 2).
+//          [--sampling per-position|shared]
+// --workers N measures ours with every worker count from 1 to N (default 2). --sampling sets
+// how both sides' sampled softmax draws its 128 negatives (default per-position, the default
+// of trainModel).
 // With MALLOC_DATA_DIR set, the ML-1M epoch size is counted from ml-1m/sequences.txt.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -50,6 +53,8 @@ interface Settings {
   length: number;
   workers: number;
   python: string;
+  /** Negative sampling of both sides' sampled softmax. */
+  sampling: 'per-position' | 'shared';
 }
 
 const PACKAGE_DIR = path.resolve(__dirname, '..');
@@ -63,8 +68,12 @@ function parseSettings(): Settings {
       length: { type: 'string', default: '200' },
       workers: { type: 'string', default: '2' },
       python: { type: 'string', default: '/usr/bin/python3' },
+      sampling: { type: 'string', default: 'per-position' },
     },
   });
+  if (values.sampling !== 'per-position' && values.sampling !== 'shared') {
+    throw new RangeError(`train-vs-torch: --sampling must be 'per-position' or 'shared', received '${values.sampling}'.`);
+  }
   const positive = (name: 'rounds' | 'steps' | 'batch' | 'length' | 'workers'): number => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < 1) {
@@ -79,6 +88,7 @@ function parseSettings(): Settings {
     length: positive('length'),
     workers: positive('workers'),
     python: values.python,
+    sampling: values.sampling,
   };
 }
 
@@ -101,7 +111,7 @@ function run(command: string, args: string[]): string {
 function measureOurs(settings: Settings, round: number, workers: number): Measurement {
   const load = loadavg();
   const sizes = [String(settings.batch), String(settings.length), String(settings.steps)];
-  const script = workers === 1 ? ['bench/train-speed.ts', 'wasm', ...sizes, 'sasrec'] : ['bench/train-speed-parallel.ts', String(workers), ...sizes];
+  const script = workers === 1 ? ['bench/train-speed.ts', 'wasm', ...sizes, 'sasrec', settings.sampling] : ['bench/train-speed-parallel.ts', String(workers), ...sizes, settings.sampling];
   const output = run('npx', ['tsx', '--tsconfig', 'bench/tsconfig.json', ...script]);
   const match = /backend wasm,.*median step ([\d.]+) s .*?, (\d+) tokens\/s/.exec(output);
   if (match === null) {
@@ -113,7 +123,7 @@ function measureOurs(settings: Settings, round: number, workers: number): Measur
 /** Runs bench/torch_sasrec_step.py at `threads` intra-op threads and reads its JSON line. */
 function measureTorch(settings: Settings, round: number, threads: number): Measurement {
   const load = loadavg();
-  const args = ['bench/torch_sasrec_step.py', '--threads', String(threads), '--batch', String(settings.batch), '--length', String(settings.length), '--steps', String(settings.steps)];
+  const args = ['bench/torch_sasrec_step.py', '--threads', String(threads), '--batch', String(settings.batch), '--length', String(settings.length), '--steps', String(settings.steps), '--sampling', settings.sampling];
   const output = run(settings.python, args);
   const result = JSON.parse(output.trim().split('\n').pop() ?? '') as { threads: number; median_step_s: number; tokens_per_s: number };
   if (result.threads !== threads) {

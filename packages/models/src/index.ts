@@ -10,7 +10,7 @@ export { recurrentMacs, recurrentTokenMacs, type RecurrentKind, type RecurrentMa
 export { GRU4REC_DEFAULTS, RWKV_DEFAULTS, type Gru4RecConfig, type RecurrentConfig, type RwkvConfig } from './recurrent/config';
 export type { AppendResult, ModelConfig, ModelKind, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from './model/types';
 export type { TrainingData } from './training/data';
-export type { LossName } from './training/losses';
+export type { LossName, NegativeSampling } from './training/losses';
 export { fingerprintTrainingData } from './training/fingerprint';
 export { trainModel, type EpochRecord, type TrainOptions, type TrainProgress, type TrainResult } from './training/train';
 export { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint/checkpoint';

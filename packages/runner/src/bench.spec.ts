@@ -84,8 +84,9 @@ describe('runBench on the smoke preset', () => {
     const config = JSON.parse(readFileSync(join(out, 'runs', first.runId, 'config.json'), 'utf8')) as RunConfig;
     const { workers: _workers, ...training } = config.training;
 
+    // The smoke preset trains with sampled softmax and the default per-position negatives.
     for (const row of readResults(join(out, 'results.jsonl')).rows) {
-      expect(row.training?.settings).toEqual({ model: config.model, training });
+      expect(row.training?.settings).toEqual({ model: config.model, training: { ...training, negativeSampling: 'per-position' } });
     }
   });
 

@@ -1,4 +1,5 @@
 import type { SyntheticOptions } from '@malloc/data';
+import type { NegativeSampling } from '@malloc/models';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import Ajv from 'ajv';
@@ -44,6 +45,12 @@ export interface TrainingSettings {
   learningRate: number;
   loss: 'sampled-softmax' | 'bce' | 'full-ce';
   negatives: number;
+  /**
+   * Negative sampling of sampled softmax (see `NegativeSampling` of `@malloc/models`). Unset
+   * means `'per-position'`. It is left out of the defaults, like `workers`, and
+   * `negativeSamplingKey` (trained-settings.ts) sets how it enters configuration hashes.
+   */
+  negativeSampling?: NegativeSampling;
   temperature: number;
   weightDecay: number;
   patience: number | null;

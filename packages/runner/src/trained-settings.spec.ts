@@ -30,6 +30,25 @@ describe('trainedSettings', () => {
     expect(settings.model).toEqual({ maxLength: base.model.maxLength, hiddenSize: base.model.hiddenSize, layers: base.model.layers, dropout: base.model.dropout });
   });
 
+  it('records per-position sampling only', () => {
+    const perPosition = trainedSettings(base, 'sasrec');
+    const explicit = trainedSettings({ ...base, training: { ...base.training, negativeSampling: 'per-position' } }, 'sasrec');
+    const shared = trainedSettings({ ...base, training: { ...base.training, negativeSampling: 'shared' } }, 'sasrec');
+
+    expect(perPosition.training.negativeSampling).toBe('per-position');
+    expect(explicit).toEqual(perPosition);
+    // Rows written before the option existed trained with shared negatives and recorded no field.
+    expect(shared.training).not.toHaveProperty('negativeSampling');
+    expect(differingSettings(perPosition, shared)).toEqual(['training.negativeSampling']);
+  });
+
+  it('records no sampling for other losses', () => {
+    for (const loss of ['bce', 'full-ce'] as const) {
+      expect(trainedSettings({ ...base, training: { ...base.training, loss } }, 'sasrec').training).not.toHaveProperty('negativeSampling');
+    }
+    expect(trainedSettings({ ...base, task: 'ctr' }, 'sasrec').training).not.toHaveProperty('negativeSampling');
+  });
+
   it('records the CTR loss, impressions and click threshold', () => {
     const settings = trainedSettings({ ...base, task: 'ctr', evaluation: { ...base.evaluation, clickThreshold: 3 } }, 'hstu');
 

@@ -1,5 +1,5 @@
 import { canonicalJson } from '@malloc/report';
-import type { RunConfig } from './config';
+import type { RunConfig, TrainingSettings } from './config';
 import { DEFAULT_CLICK_THRESHOLD, DEFAULT_IMPRESSIONS } from './evaluate-ctr';
 import { RECURRENT_MODEL_METHOD_IDS } from './model-variants';
 
@@ -25,19 +25,31 @@ const RECURRENT_FIELDS = ['maxLength', 'hiddenSize', 'layers', 'dropout'] as con
  *
  * Fields are left out where they change nothing: `training.workers` (data-parallel workers
  * split each batch but train the same model), the attention fields of the recurrent models,
- * `kvHeads` equal to `heads`, `timeBias: true` and an LSH `seed` of 0. The CTR task trains
+ * `kvHeads` equal to `heads`, `timeBias: true`, an LSH `seed` of 0 and shared negative
+ * sampling (see {@link negativeSamplingKey}). The CTR task trains
  * with its own loss and with labels from `evaluation.impressions` and
  * `evaluation.clickThreshold`, so those replace `training.loss`.
  */
 export function trainedSettings(config: RunConfig, modelId: string): TrainedSettings {
-  const { workers: _workers, ...training } = config.training;
+  const { workers: _workers, negativeSampling: _sampling, ...rest } = config.training;
   const model = canonicalModelSettings(config.model, modelId);
 
   if (config.task === 'ctr') {
     const ctr = { impressions: config.evaluation.impressions ?? DEFAULT_IMPRESSIONS, clickThreshold: config.evaluation.clickThreshold ?? DEFAULT_CLICK_THRESHOLD };
-    return { model, training: { ...training, loss: 'ctr-bce' }, ctr };
+    return { model, training: { ...rest, loss: 'ctr-bce' }, ctr };
   }
-  return { model, training };
+  return { model, training: { ...rest, ...negativeSamplingKey(config.training) } };
+}
+
+/**
+ * Returns the negative sampling of a next-item training as it enters checkpoint keys and
+ * trained settings: `{ negativeSampling: 'per-position' }` when sampled softmax draws its negatives per
+ * position (the default), and nothing for shared negatives or another loss. Runs from before
+ * the option existed drew shared negatives and recorded no field, so their keys and settings
+ * stay those of `'shared'`. The CTR task trains with its own loss and takes no key.
+ */
+export function negativeSamplingKey(training: TrainingSettings): { negativeSampling?: 'per-position' } {
+  return training.loss === 'sampled-softmax' && (training.negativeSampling ?? 'per-position') === 'per-position' ? { negativeSampling: 'per-position' } : {};
 }
 
 /** Returns the model settings that model `modelId` reads, without fields at their default. */

@@ -9,6 +9,7 @@ import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
 import { trainingInterrupted, unknownModel } from './messages';
 import { hashJson } from './provenance';
+import { negativeSamplingKey } from './trained-settings';
 import { seededSample } from './sampling';
 
 /** Model ids the runner can train. */
@@ -88,6 +89,20 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
 }
 
 /**
+ * Computes the key of a trained model's checkpoint folder: a hash of everything that changes
+ * the trained weights. `training.negativeSampling` enters as {@link negativeSamplingKey}
+ * writes it, so that `'shared'` keeps the keys of checkpoints written before the option existed.
+ *
+ * @param ctrKey - the CTR task's settings that change the labels; empty for next-item training.
+ * @returns 16 hexadecimal digits.
+ */
+export function trainedModelKey(config: RunConfig, modelId: string, fingerprint: string, seed: number, ctrKey: Record<string, unknown> = {}): string {
+  const { negativeSampling: _sampling, ...training } = config.training;
+  const sampling = Object.keys(ctrKey).length === 0 ? negativeSamplingKey(config.training) : {};
+  return hashJson({ modelId, model: config.model, training: { ...training, ...sampling }, fingerprint, seed, ...ctrKey }).slice(0, 16);
+}
+
+/**
  * Returns a trained model for (dataset, model, settings, seed), training it only when the
  * checkpoint cache has no finished model for exactly this configuration and data. An
  * interrupted training resumes from its last epoch checkpoint.
@@ -109,7 +124,7 @@ export async function obtainTrainedModel(
 
   // The checkpoint folder is keyed by everything that changes the trained weights.
   const ctrKey = ctr === null ? {} : { task: 'ctr', impressions: ctr.split.impressions, labelSource: ctr.labels.source, clickThreshold: ctr.labels.clickThreshold };
-  const key = hashJson({ modelId, model: config.model, training: config.training, fingerprint, seed, ...ctrKey }).slice(0, 16);
+  const key = trainedModelKey(config, modelId, fingerprint, seed, ctrKey);
   const folder = join(config.out, 'checkpoints', `${dataset.name}__${modelId}__${key}__seed${seed}`);
   const finalDir = join(folder, 'final');
   if (existsSync(finalDir)) {
@@ -140,6 +155,7 @@ export async function obtainTrainedModel(
       learningRate: training.learningRate,
       loss,
       negatives: training.negatives,
+      negativeSampling: training.negativeSampling,
       temperature: training.temperature,
       weightDecay: training.weightDecay,
       seed,

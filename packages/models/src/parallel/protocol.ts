@@ -71,7 +71,7 @@ export function shardTransferList(shard: TrainingShard): ArrayBuffer[] {
   if ('labels' in shard.batch) {
     views.push(shard.batch.labels);
   }
-  // Shared negatives of sampled softmax go to every shard, so they are copied, never moved.
+  // Negatives are copied, never moved: shared ones go to every shard.
   const buffers = new Set<ArrayBuffer>();
   for (const view of views) {
     if (view.buffer instanceof ArrayBuffer) {

@@ -3,7 +3,7 @@ import { buildCtrBatch, ctrLossAndGradients, type CtrTrainingBatch } from '../ct
 import type { TrainableModel } from '../model/types';
 import { deriveSeed, SeededRandom } from '../random';
 import { buildTrainingBatch, inputLength, type TrainingBatch, type TrainingData } from '../training/data';
-import { drawPositionNegatives, drawSharedNegatives } from '../training/losses';
+import { drawPerPositionNegatives, drawPositionNegatives, drawSharedNegatives } from '../training/losses';
 import { lossAndGradients, type StepSettings } from '../training/step';
 
 /** The part of a training batch that one replica computes. */
@@ -11,9 +11,10 @@ export interface TrainingShard {
   /** The shard's users as a padded batch; a `CtrTrainingBatch` (with click labels) for the `'ctr-bce'` loss. */
   readonly batch: TrainingBatch | CtrTrainingBatch;
   /**
-   * Negatives drawn for the whole batch: the shared `[negatives]` of `sampled-softmax`, or this
-   * shard's `[tokens]` slice of the per-position negatives of `bce`. It is `null` for `full-ce`
-   * and `ctr-bce`, which draw none.
+   * Negatives drawn for the whole batch: this shard's `[tokens · negatives]` slice of the
+   * per-position negatives of `sampled-softmax`, the shared `[negatives]` of `sampled-softmax`,
+   * or this shard's `[tokens]` slice of the per-position negatives of `bce`. It is `null` for
+   * `full-ce` and `ctr-bce`, which draw none.
    */
   readonly negativeIds: Int32Array | null;
   /** Seed of the shard's dropout masks. */
@@ -76,7 +77,10 @@ export function planShards(data: TrainingData, users: Int32Array, maxLength: num
   // Draw the batch's negatives once, as the single-process step does.
   const random = new SeededRandom(stepSeed);
   let negatives: (Int32Array | null)[] = batches.map(() => null);
-  if (settings.loss === 'sampled-softmax') {
+  if (settings.loss === 'sampled-softmax' && (settings.negativeSampling ?? 'per-position') === 'per-position') {
+    const targets = batchTargets(data, users, maxLength); // [tokens]
+    negatives = splitPositionNegatives(data, users, maxLength, shards, drawPerPositionNegatives(targets.length, settings.negatives, data.itemCount, random), settings.negatives);
+  } else if (settings.loss === 'sampled-softmax') {
     const shared = drawSharedNegatives(settings.negatives, data.itemCount, random); // [negatives]
     negatives = batches.map(() => shared);
   } else if (settings.loss === 'bce') {
@@ -135,13 +139,14 @@ function batchTargets(data: TrainingData, users: Int32Array, maxLength: number):
 /**
  * Hands each shard the per-position negatives of its users, in the shard batch's row order.
  *
- * @param negativeIds - `[tokens]` in the order of {@link batchTargets}.
+ * @param negativeIds - `[tokens · perPosition]` in the order of {@link batchTargets}, position-major.
+ * @param perPosition - negatives per position.
  */
-function splitPositionNegatives(data: TrainingData, users: Int32Array, maxLength: number, shards: number, negativeIds: Int32Array): Int32Array[] {
+function splitPositionNegatives(data: TrainingData, users: Int32Array, maxLength: number, shards: number, negativeIds: Int32Array, perPosition = 1): Int32Array[] {
   const parts: number[][] = [];
   let start = 0;
   users.forEach((user, row) => {
-    const length = inputLength(data, user, maxLength);
+    const length = inputLength(data, user, maxLength) * perPosition;
     const shard = row % shards;
     parts[shard] ??= [];
     for (let i = 0; i < length; i++) {

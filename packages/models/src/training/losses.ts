@@ -1,12 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { invalidArgument } from '../messages';
 import { logSumExp } from '../ops/layers';
+import { gatheredDot } from '../ops/gathered-dot';
 import { matMul2d } from '../ops/matmul';
 import type { TrainableModel } from '../model/types';
 import type { SeededRandom } from '../random';
 
 /** Training objective of a next-item model. */
 export type LossName = 'sampled-softmax' | 'bce' | 'full-ce' | 'ctr-bce';
+
+/**
+ * Negative sampling of sampled softmax: `negatives` uniform items for every position with a
+ * target, or one set of `negatives` items shared by every position of the batch.
+ */
+export type NegativeSampling = 'per-position' | 'shared';
 
 /** Logit given to a sampled negative that equals the positive, so it drops out of the softmax. */
 const COLLISION_LOGIT_BIAS = -5e4;
@@ -21,16 +28,23 @@ export interface LossInputs {
   itemCount: number;
   /** Logits are divided by it when the model L2-normalises embeddings. */
   temperature: number;
-  /** Number of negatives of sampled softmax, shared by all positions of the batch. */
+  /** Number of negatives of sampled softmax: per position, or for the whole batch (see `negativeSampling`). */
   negatives: number;
   random: SeededRandom;
   /**
-   * Negatives drawn beforehand, used instead of drawing them from `random`: `[negatives]` for
-   * `sampled-softmax`, one per position `[tokens]` for `bce`. Data-parallel training draws
-   * them once per batch and passes each shard its part, so every shard uses the negatives of
-   * the whole batch.
+   * Negatives drawn beforehand, used instead of drawing them from `random`: `[tokens · negatives]`
+   * (position-major) for per-position `sampled-softmax`, `[negatives]` for shared
+   * `sampled-softmax`, one per position `[tokens]` for `bce`. Data-parallel training draws them
+   * once per batch and passes each shard its part, so the shards together use the negatives
+   * that a single process would.
    */
   negativeIds?: Int32Array;
+  /**
+   * Negative sampling of `sampled-softmax`: `'per-position'` (the default, as
+   * generative-recommenders' local sampler does) draws `negatives` for every position, and
+   * `'shared'` draws one set for the whole batch.
+   */
+  negativeSampling?: NegativeSampling;
 }
 
 /**
@@ -38,8 +52,9 @@ export interface LossInputs {
  * variables (for `tf.variableGrads`).
  *
  * - `sampled-softmax`: softmax cross-entropy of the target against `negatives` items drawn
- *   uniformly with replacement and shared by the whole batch. A negative equal to the
- *   target gets -5e4 added to its logit, as generative-recommenders does.
+ *   uniformly with replacement, for every position (`negativeSampling: 'per-position'`, the
+ *   default, as generative-recommenders does) or once for the whole batch (`'shared'`). A
+ *   negative equal to the target gets -5e4 added to its logit, as generative-recommenders does.
  * - `bce`: binary cross-entropy of the target against one uniform negative per position
  *   that differs from the target (the SASRec paper's loss).
  * - `full-ce`: softmax cross-entropy over the whole catalogue (items 1..itemCount).
@@ -75,26 +90,67 @@ export function computeLoss(model: TrainableModel, loss: LossName, inputs: LossI
     return tf.mean(tf.sub(logSumExp(logits), positiveLogits));
   }
 
-  // Sampled softmax with negatives shared across the batch.
+  // Sampled softmax of the target against its negatives. A negative equal to the target is pushed out.
   const count = inputs.negatives;
-  const negativeIds = inputs.negativeIds ?? drawSharedNegatives(count, inputs.itemCount, inputs.random); // [negatives]
-  checkNegativeCount(loss, negativeIds, count);
+  const perPosition = (inputs.negativeSampling ?? 'per-position') === 'per-position';
+  const negativeIds = inputs.negativeIds ?? (perPosition ? drawPerPositionNegatives(tokens, count, inputs.itemCount, inputs.random) : drawSharedNegatives(count, inputs.itemCount, inputs.random));
+  checkNegativeCount(loss, negativeIds, perPosition ? tokens * count : count);
   const collisions = new Float32Array(tokens * count); // [tokens, negatives]
   for (let i = 0; i < tokens; i++) {
     for (let j = 0; j < count; j++) {
-      if (negativeIds[j] === inputs.targets[i]) {
+      if (negativeIds[perPosition ? i * count + j : j] === inputs.targets[i]) {
         collisions[i * count + j] = COLLISION_LOGIT_BIAS;
       }
     }
   }
-  const negatives = model.outputEmbeddings(tf.tensor1d(negativeIds, 'int32')); // [negatives, d]
-  const negativeLogits = tf.add(tf.mul(matMul2d(inputs.hidden, tf.transpose(negatives)), scale), tf.tensor2d(collisions, [tokens, count])); // [tokens, negatives]
-  const logits = tf.concat([tf.reshape(positiveLogits, [tokens, 1]), negativeLogits], 1) as tf.Tensor2D; // [tokens, 1 + negatives]
+  const negativeLogits = perPosition ? perPositionLogits(model, inputs.hidden, negativeIds, count, inputs.itemCount) : sharedLogits(model, inputs.hidden, negativeIds); // [tokens, negatives]
+  const logits = tf.concat([tf.reshape(positiveLogits, [tokens, 1]), tf.add(tf.mul(negativeLogits, scale), tf.tensor2d(collisions, [tokens, count]))], 1) as tf.Tensor2D; // [tokens, 1 + negatives]
   return tf.mean(tf.sub(logSumExp(logits), positiveLogits));
 }
 
 /**
- * Draws the negatives of `sampled-softmax`: `count` ids uniform in 1..itemCount, with
+ * Logits of per-position negatives: every position against its own `count` items, read from
+ * the scoring table of the whole catalogue (one normalisation of `itemCount + 1` rows instead
+ * of one per drawn item).
+ *
+ * @param hidden - `[tokens, d]`.
+ * @param negativeIds - `[tokens · count]`, position-major.
+ * @returns `[tokens, count]`, before the temperature.
+ */
+function perPositionLogits(model: TrainableModel, hidden: tf.Tensor2D, negativeIds: Int32Array, count: number, itemCount: number): tf.Tensor2D {
+  const table = model.outputEmbeddings(tf.range(0, itemCount + 1, 1, 'int32') as tf.Tensor1D); // [itemCount + 1, d]
+  return gatheredDot(hidden, table, negativeIds, count);
+}
+
+/**
+ * Logits of negatives shared by the batch.
+ *
+ * @param hidden - `[tokens, d]`.
+ * @param negativeIds - `[negatives]`.
+ * @returns `[tokens, negatives]`, before the temperature.
+ */
+function sharedLogits(model: TrainableModel, hidden: tf.Tensor2D, negativeIds: Int32Array): tf.Tensor2D {
+  const negatives = model.outputEmbeddings(tf.tensor1d(negativeIds, 'int32')); // [negatives, d]
+  return matMul2d(hidden, tf.transpose(negatives));
+}
+
+/**
+ * Draws the per-position negatives of `sampled-softmax`: `count` ids uniform in 1..itemCount,
+ * with replacement, for each of `tokens` positions, as generative-recommenders'
+ * `LocalNegativesSampler` does.
+ *
+ * @returns `[tokens · count]`, position-major.
+ */
+export function drawPerPositionNegatives(tokens: number, count: number, itemCount: number, random: SeededRandom): Int32Array {
+  const negativeIds = new Int32Array(tokens * count); // [tokens, count]
+  for (let i = 0; i < negativeIds.length; i++) {
+    negativeIds[i] = 1 + random.nextInt(itemCount);
+  }
+  return negativeIds;
+}
+
+/**
+ * Draws the shared negatives of `sampled-softmax`: `count` ids uniform in 1..itemCount, with
  * replacement, shared by every position of a batch.
  *
  * @returns `[count]`.

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrainableModel } from '../model/types';
 import type { SeededRandom } from '../random';
 import type { TrainingBatch } from './data';
-import { computeLoss, type LossName } from './losses';
+import { computeLoss, type LossName, type NegativeSampling } from './losses';
 import type { AdamW } from './optimizer';
 
 /** Loss settings of one training step. */
@@ -10,6 +10,8 @@ export interface StepSettings {
   loss: LossName;
   negatives: number;
   temperature: number;
+  /** Negative sampling of sampled softmax; unset means `'per-position'`. */
+  negativeSampling?: NegativeSampling;
 }
 
 /**
@@ -43,6 +45,7 @@ export function lossAndGradients(
       negatives: settings.negatives,
       random,
       negativeIds,
+      negativeSampling: settings.negativeSampling,
     });
   }, variables);
   // A variable that the loss does not read (the click head under a next-item loss) gets a zero gradient.

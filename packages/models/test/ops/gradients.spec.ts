@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/index';
 import { l2Normalize, layerNorm, logSumExp } from '../../src/ops/layers';
+import { gatheredDot } from '../../src/ops/gathered-dot';
 import { batchMatMul, matMul2d } from '../../src/ops/matmul';
 import { SeededRandom } from '../../src/random';
 import { maxAbsDifference } from '../tolerance';
@@ -58,5 +59,33 @@ describe.each(['cpu', 'wasm'] as const)('custom-gradient ops on %s', (backend) =
 
     const unit = tf.tidy(() => l2Normalize(tf.tensor2d([[3, 4], [0, 0]])).dataSync());
     expect(maxAbsDifference(unit, [0.6, 0.8, 0, 0])).toBeLessThan(1e-6);
+  });
+
+  it('gatheredDot gradients equal the gather route', () => {
+    // 5 positions take 3 rows each from a table of 4 rows. Row 2 repeats within and across positions.
+    const hidden = randomTensor([5, 6], 6);
+    const table = randomTensor([4, 6], 7);
+    const ids = Int32Array.from([2, 0, 2, 1, 3, 2, 0, 0, 0, 3, 2, 1, 2, 2, 3]);
+    const ours = valueAndGradients((h, t) => gatheredDot(h as tf.Tensor2D, t as tf.Tensor2D, ids, 3), hidden, table);
+    const stock = valueAndGradients((h, t) => {
+      const rows = tf.reshape(tf.gather(t, tf.tensor1d(ids, 'int32')), [5, 3, 6]);
+      return tf.sum(tf.mul(rows, tf.reshape(h, [5, 1, 6])), -1);
+    }, hidden, table);
+    ours.forEach((values, i) => expect(maxAbsDifference(values, stock[i])).toBeLessThan(1e-5));
+  });
+
+  it('gatheredDot matches hand-worked products', () => {
+    // hidden [[1, 2], [3, -1]], table rows [0, 0], [1, 1], [2, -1]; ids [[1, 2], [2, 2]].
+    const value = tf.tidy(() => gatheredDot(tf.tensor2d([[1, 2], [3, -1]]), tf.tensor2d([[0, 0], [1, 1], [2, -1]]), Int32Array.from([1, 2, 2, 2]), 2).dataSync());
+    // [1·1 + 2·1, 1·2 − 2·1], [3·2 + 1·1, 3·2 + 1·1].
+    expect(Array.from(value)).toEqual([3, 0, 7, 7]);
+  });
+
+  it('gatheredDot rejects mismatched arguments', () => {
+    const hidden = tf.zeros([2, 3]) as tf.Tensor2D;
+    const table = tf.zeros([4, 3]) as tf.Tensor2D;
+    expect(() => gatheredDot(hidden, table, Int32Array.from([0, 1, 2]), 2)).toThrow("gatheredDot: invalid ids: expected 4 ids (2 positions × 2), received 3.");
+    expect(() => gatheredDot(hidden, table, Int32Array.from([0, 1, 4, 2]), 2)).toThrow('gatheredDot: invalid ids[2]: expected a row index in [0, 4), received 4.');
+    expect(() => gatheredDot(hidden, tf.zeros([4, 2]) as tf.Tensor2D, Int32Array.from([0, 1, 2, 3]), 2)).toThrow('gatheredDot: invalid table: expected a [rows, 3] tensor (the width of hidden), received [4, 2].');
   });
 });

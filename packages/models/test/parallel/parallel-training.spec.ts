@@ -12,7 +12,7 @@ import { interleaveUsers, planShards, shardLossAndGradients } from '../../src/pa
 import { deriveSeed, SeededRandom } from '../../src/random';
 import { buildCtrBatch, ctrTrainStep } from '../../src/ctr/training';
 import { buildTrainingBatch } from '../../src/training/data';
-import { drawPositionNegatives } from '../../src/training/losses';
+import { drawPerPositionNegatives, drawPositionNegatives } from '../../src/training/losses';
 import { AdamW } from '../../src/training/optimizer';
 import { lossAndGradients, trainStep, type StepSettings } from '../../src/training/step';
 import { maxAbsDifference } from '../tolerance';
@@ -51,8 +51,9 @@ function maxRelativeDifference(actual: readonly Float32Array[], expected: readon
   return max;
 }
 
-const SETTINGS: Record<'sampled-softmax' | 'bce' | 'full-ce', StepSettings> = {
+const SETTINGS: Record<'sampled-softmax' | 'sampled-softmax-shared' | 'bce' | 'full-ce', StepSettings> = {
   'sampled-softmax': { loss: 'sampled-softmax', negatives: 6, temperature: 0.1 },
+  'sampled-softmax-shared': { loss: 'sampled-softmax', negatives: 6, temperature: 0.1, negativeSampling: 'shared' },
   bce: { loss: 'bce', negatives: 1, temperature: 0.1 },
   'full-ce': { loss: 'full-ce', negatives: 1, temperature: 0.1 },
 };
@@ -85,12 +86,23 @@ describe('planShards', () => {
     expect(shards[1].weight).toBeCloseTo(15 / 37, 12);
   });
 
-  it('shares the negatives of sampled softmax', () => {
-    const shards = planShards(data, USERS, 8, 2, SETTINGS['sampled-softmax'], STEP_SEED);
+  it('shares shared sampled-softmax negatives', () => {
+    const shards = planShards(data, USERS, 8, 2, SETTINGS['sampled-softmax-shared'], STEP_SEED);
     const random = new SeededRandom(STEP_SEED);
     const expected = Array.from({ length: 6 }, () => 1 + random.nextInt(ITEMS));
     expect(Array.from(shards[0].negativeIds ?? [])).toEqual(expected);
     expect(Array.from(shards[1].negativeIds ?? [])).toEqual(expected);
+  });
+
+  it('splits per-position sampled-softmax negatives by user', () => {
+    const shards = planShards(data, USERS, 8, 2, SETTINGS['sampled-softmax'], STEP_SEED);
+    const negatives = drawPerPositionNegatives(37, 6, ITEMS, new SeededRandom(STEP_SEED));
+    // Batch rows: users 9, 2, 5, 11, 0, 7, 3 with 5, 5, 8, 7, 3, 3, 6 positions (37 in all), 6 negatives each.
+    const lengths = [5, 5, 8, 7, 3, 3, 6];
+    const starts = [0, 5, 10, 18, 25, 28, 31];
+    const slices = lengths.map((length, row) => Array.from(negatives.subarray(6 * starts[row], 6 * (starts[row] + length))));
+    expect(Array.from(shards[0].negativeIds ?? [])).toEqual([...slices[0], ...slices[2], ...slices[4], ...slices[6]]);
+    expect(Array.from(shards[1].negativeIds ?? [])).toEqual([...slices[1], ...slices[3], ...slices[5]]);
   });
 
   it('splits the per-position negatives of bce by user', () => {
@@ -133,7 +145,7 @@ describe('ReplicaPool', () => {
     model.dispose();
   });
 
-  it.each(['sampled-softmax', 'bce', 'full-ce'] as const)('%s: two shards give the single-process loss and gradients', async (loss) => {
+  it.each(['sampled-softmax', 'sampled-softmax-shared', 'bce', 'full-ce'] as const)('%s: two shards give the single-process loss and gradients', async (loss) => {
     const settings = SETTINGS[loss];
     const single = lossAndGradients(model, buildTrainingBatch(data, USERS, 8), settings, new SeededRandom(STEP_SEED));
     const expectedLoss = single.loss.dataSync()[0];
@@ -156,7 +168,8 @@ describe('ReplicaPool', () => {
     const settings = SETTINGS['sampled-softmax'];
     const shards = planShards(data, USERS, 8, 2, settings, STEP_SEED);
     const broken = { ...shards[1], negativeIds: Int32Array.from([1, 2, 3]) };
-    const reason = invalidArgument('computeLoss', 'inputs.negativeIds', "6 ids for the 'sampled-softmax' loss", '3');
+    // Shard 1 has users 2, 11 and 7 with 5 + 7 + 3 = 15 positions, 6 negatives each.
+    const reason = invalidArgument('computeLoss', 'inputs.negativeIds', "90 ids for the 'sampled-softmax' loss", '3');
 
     await expect(pool.computeShards([broken], settings)).rejects.toThrow(trainingWorkerFailed(1, reason));
     // The pool stays failed: later steps reject with the same message.

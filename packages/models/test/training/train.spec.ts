@@ -141,8 +141,25 @@ describe('trainModel', () => {
     model.dispose();
   });
 
+  it('rejects resume with other sampling', async () => {
+    const model = newModel();
+    await trainModel(model, successorData(), options({ epochs: 1, checkpointDir: dir }));
+    await expect(trainModel(model, successorData(), options({ epochs: 2, checkpointDir: dir, negativeSampling: 'shared' }))).rejects.toThrow('options.negativeSampling');
+    model.dispose();
+  });
+
+  it('shared sampling learns the successor task', async () => {
+    const model = newModel();
+    const result = await trainModel(model, successorData(), options({ epochs: 12, negativeSampling: 'shared' }));
+    expect(result.epochs[result.epochs.length - 1].loss).toBeLessThan(result.epochs[0].loss * 0.6);
+    model.dispose();
+  });
+
   it('rejects invalid options', async () => {
     const model = newModel();
+    await expect(trainModel(model, successorData(), options({ negativeSampling: 'batch' as 'shared' }))).rejects.toThrow(
+      "trainModel: invalid options.negativeSampling: expected 'per-position' or 'shared', received 'batch'.",
+    );
     await expect(trainModel(model, successorData(), options({ epochs: 0 }))).rejects.toThrow(RangeError);
     await expect(trainModel(model, successorData(), options({ learningRate: Number.NaN }))).rejects.toThrow('options.learningRate');
     await expect(trainModel(model, { ...successorData(), itemCount: 21 }, options())).rejects.toThrow('data.itemCount');
