@@ -62,13 +62,14 @@ describe.each(['cpu', 'wasm'] as const)('custom-gradient ops on %s', (backend) =
   });
 
   it('gatheredDot gradients equal the gather route', () => {
-    // 5 positions take 3 rows each from a table of 4 rows. Row 2 repeats within and across positions.
+    // 5 positions take 6 rows each (one pass of four, then two) from a table of 4 rows. Rows
+    // repeat within a pass of four, within a position and across positions.
     const hidden = randomTensor([5, 6], 6);
     const table = randomTensor([4, 6], 7);
-    const ids = Int32Array.from([2, 0, 2, 1, 3, 2, 0, 0, 0, 3, 2, 1, 2, 2, 3]);
-    const ours = valueAndGradients((h, t) => gatheredDot(h as tf.Tensor2D, t as tf.Tensor2D, ids, 3), hidden, table);
+    const ids = Int32Array.from([2, 0, 2, 1, 3, 2, 0, 0, 0, 3, 2, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 0, 2, 3, 0, 1, 2, 3, 3]);
+    const ours = valueAndGradients((h, t) => gatheredDot(h as tf.Tensor2D, t as tf.Tensor2D, ids, 6), hidden, table);
     const stock = valueAndGradients((h, t) => {
-      const rows = tf.reshape(tf.gather(t, tf.tensor1d(ids, 'int32')), [5, 3, 6]);
+      const rows = tf.reshape(tf.gather(t, tf.tensor1d(ids, 'int32')), [5, 6, 6]);
       return tf.sum(tf.mul(rows, tf.reshape(h, [5, 1, 6])), -1);
     }, hidden, table);
     ours.forEach((values, i) => expect(maxAbsDifference(values, stock[i])).toBeLessThan(1e-5));
