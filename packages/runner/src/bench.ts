@@ -9,7 +9,7 @@ import { complexityCurves, writeComplexityCurves } from './complexity-curves';
 import { cellKey, needsAttentionStats, planCells, type CellPlan, type ExtraMethod } from './cells';
 import { checkSequenceVariantModels, checkTimeBiasModels, modelRowLabel } from './model-variants';
 import { findLabelConflicts } from './label-conflicts';
-import { trainedSettings } from './trained-settings';
+import { runConfigHash, trainedSettings } from './trained-settings';
 import type { RunConfig } from './config';
 import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
@@ -17,7 +17,7 @@ import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
 import { benchInterrupted, cellFailed, cellSkipped, labelConflict, noNewRows, timeBiasWithoutTimestamps, unreadableRunConfig, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
 import { silentProgress, type ProgressReporter } from './progress';
-import { describeMachine, hashJson, readGitCommit, readPackageVersions } from './provenance';
+import { describeMachine, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
 import { buildRow } from './rows';
 import { DEFAULT_CHUNK_SIZE, protocolKeySuffix } from './streaming-evaluation';
@@ -96,7 +96,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const out = config.out;
   const resultsPath = join(out, 'results.jsonl');
-  const configHash = hashJson({ dataset: config.dataset, model: config.model, training: config.training, evaluation: config.evaluation, synthetic: config.dataset === 'synthetic' ? config.synthetic : null, ...(config.task === 'ctr' ? { task: 'ctr' } : {}) });
+  const configHash = runConfigHash(config);
   const backend = await initBackend(config.backend, logger);
   const provenance = {
     gitCommit: readGitCommit(),

@@ -46,11 +46,11 @@ export interface TrainingSettings {
   loss: 'sampled-softmax' | 'bce' | 'full-ce';
   negatives: number;
   /**
-   * Negative sampling of sampled softmax (see `NegativeSampling` of `@malloc/models`). Unset
-   * means `'per-position'`. It is left out of the defaults, like `workers`, and
-   * `negativeSamplingKey` (trained-settings.ts) sets how it enters configuration hashes.
+   * Negative sampling of sampled softmax (see `NegativeSampling` of `@malloc/models`). Saved
+   * run configurations always contain it, so one without it predates the option and trained
+   * with `'shared'`. Hashes take it as `canonicalTraining` (trained-settings.ts) writes it.
    */
-  negativeSampling?: NegativeSampling;
+  negativeSampling: NegativeSampling;
   temperature: number;
   weightDecay: number;
   patience: number | null;
@@ -140,6 +140,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = {
     learningRate: 1e-3,
     loss: 'sampled-softmax',
     negatives: 128,
+    negativeSampling: 'per-position',
     temperature: 0.05,
     weightDecay: 0,
     patience: null,

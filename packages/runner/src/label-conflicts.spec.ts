@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { resolveConfig, type RunConfig } from './config';
 import { findLabelConflicts } from './label-conflicts';
 import type { ResultRow } from './results-store';
+import { trainedSettings } from './trained-settings';
 
 /** Builds a row with only the fields that the check reads. */
 function row(runId: string, model: string, dataset = 'synthetic', task: ResultRow['task'] = 'retrieval'): ResultRow {
@@ -55,6 +56,30 @@ describe('findLabelConflicts', () => {
     const rows = [row('a', 'hstu'), row('a', 'sasrec', 'ml-1m'), row('a', 'sasrec', 'synthetic', 'ctr'), row('missing', 'sasrec')];
 
     expect(findLabelConflicts(out, rows, current)).toEqual({ conflicts: [], unreadable: [] });
+  });
+
+  it('compares the settings a row recorded', () => {
+    const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
+    // No config.json: the recorded settings are enough. This row trained with 1 head.
+    const recorded = { ...row('r', 'sasrec'), training: { settings: trainedSettings(base, 'sasrec') } } as ResultRow;
+
+    expect(findLabelConflicts(out, [recorded], current).conflicts).toEqual([{ model: 'sasrec', runId: 'r', fields: ['model.heads'] }]);
+  });
+
+  it('reads rows from before negative sampling as shared', () => {
+    const out = mkdtempSync(join(tmpdir(), 'malloc-labels-'));
+    const shared: RunConfig = { ...current, training: { ...current.training, negativeSampling: 'shared' } };
+    // A row that recorded settings without the field, and a run whose config.json has no field.
+    const { negativeSampling: _sampling, ...oldTraining } = current.training;
+    const recorded = { ...row('recorded', 'sasrec'), training: { settings: trainedSettings(shared, 'sasrec') } } as ResultRow;
+    writeRunConfig(out, 'saved', { ...current, training: oldTraining } as RunConfig);
+    const rows = [recorded, row('saved', 'sasrec')];
+
+    expect(findLabelConflicts(out, rows, current).conflicts).toEqual([
+      { model: 'sasrec', runId: 'recorded', fields: ['training.negativeSampling'] },
+      { model: 'sasrec', runId: 'saved', fields: ['training.negativeSampling'] },
+    ]);
+    expect(findLabelConflicts(out, rows, shared).conflicts).toEqual([]);
   });
 
   it('lists a damaged configuration once instead of failing', () => {

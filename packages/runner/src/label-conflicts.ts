@@ -27,7 +27,8 @@ export interface LabelCheck {
  * and task but come from a run whose model was trained with other settings (compared in the
  * canonical form of {@link trainedSettings}, so defaults spelled out and `training.workers`
  * make no difference). A row label names the model and its variant only, so the report has to
- * show such rows as separate models. Earlier runs are read from
+ * show such rows as separate models. The earlier settings are those a row recorded in
+ * `training.settings`; for rows from before rows recorded them, they are read from
  * `<out>/runs/<runId>/config.json`. A run without that file is skipped, and a file that
  * cannot be read or parsed is listed in `unreadable`.
  *
@@ -50,19 +51,23 @@ export function findLabelConflicts(out: string, rows: readonly ResultRow[], conf
     }
     seen.add(key);
 
-    // Compare the settings that change the trained model.
-    const path = join(out, 'runs', row.runId, 'config.json');
-    if (!existsSync(path)) {
-      continue;
-    }
-    const earlier = readRunConfig(path);
-    if (typeof earlier === 'string') {
-      if (!check.unreadable.some((entry) => entry.path === path)) {
-        check.unreadable.push({ path, reason: earlier });
+    // Compare the settings that change the trained model: those the row recorded, else those of its run's configuration.
+    let earlierSettings = recordedSettings(row);
+    if (earlierSettings === null) {
+      const path = join(out, 'runs', row.runId, 'config.json');
+      if (!existsSync(path)) {
+        continue;
       }
-      continue;
+      const earlier = readRunConfig(path);
+      if (typeof earlier === 'string') {
+        if (!check.unreadable.some((entry) => entry.path === path)) {
+          check.unreadable.push({ path, reason: earlier });
+        }
+        continue;
+      }
+      earlierSettings = trainedSettings(earlier, modelId);
     }
-    const fields = differingSettings(trainedSettings(earlier, modelId), trainedSettings(config, modelId));
+    const fields = differingSettings(earlierSettings, trainedSettings(config, modelId));
     if (fields.length > 0) {
       check.conflicts.push({ model: row.model, runId: row.runId, fields });
     }
@@ -70,7 +75,18 @@ export function findLabelConflicts(out: string, rows: readonly ResultRow[], conf
   return check;
 }
 
-/** Reads a saved run configuration; returns the reason as a string when it cannot be used. */
+/** Returns the `training.settings` that a row recorded, or null for a row written before rows recorded them. */
+function recordedSettings(row: ResultRow): Record<string, unknown> | null {
+  const settings = row.training?.settings;
+  const isObject = (field: unknown): field is Record<string, unknown> => typeof field === 'object' && field !== null && !Array.isArray(field);
+  return isObject(settings) && isObject(settings.model) && isObject(settings.training) ? settings : null;
+}
+
+/**
+ * Reads a saved run configuration; returns the reason as a string when it cannot be used. A
+ * configuration without `training.negativeSampling` predates the option, whose runs drew
+ * shared negatives, so it reads as `'shared'`.
+ */
 function readRunConfig(path: string): RunConfig | string {
   let value: unknown;
   try {
@@ -83,5 +99,5 @@ function readRunConfig(path: string): RunConfig | string {
     return 'expected a JSON object with the objects model and training';
   }
   const config = value as RunConfig;
-  return { ...config, evaluation: config.evaluation ?? {} };
+  return { ...config, training: { ...config.training, negativeSampling: config.training.negativeSampling ?? 'shared' }, evaluation: config.evaluation ?? {} };
 }

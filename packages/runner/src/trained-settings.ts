@@ -2,6 +2,7 @@ import { canonicalJson } from '@malloc/report';
 import type { RunConfig, TrainingSettings } from './config';
 import { DEFAULT_CLICK_THRESHOLD, DEFAULT_IMPRESSIONS } from './evaluate-ctr';
 import { RECURRENT_MODEL_METHOD_IDS } from './model-variants';
+import { hashJson } from './provenance';
 
 /**
  * The settings that determine a trained model, in a canonical form: two runs that train the
@@ -31,14 +32,38 @@ const RECURRENT_FIELDS = ['maxLength', 'hiddenSize', 'layers', 'dropout'] as con
  * `evaluation.clickThreshold`, so those replace `training.loss`.
  */
 export function trainedSettings(config: RunConfig, modelId: string): TrainedSettings {
-  const { workers: _workers, negativeSampling: _sampling, ...rest } = config.training;
+  const { workers: _workers, ...training } = canonicalTraining(config.training, config.task);
   const model = canonicalModelSettings(config.model, modelId);
 
   if (config.task === 'ctr') {
     const ctr = { impressions: config.evaluation.impressions ?? DEFAULT_IMPRESSIONS, clickThreshold: config.evaluation.clickThreshold ?? DEFAULT_CLICK_THRESHOLD };
-    return { model, training: { ...rest, loss: 'ctr-bce' }, ctr };
+    return { model, training: { ...training, loss: 'ctr-bce' }, ctr };
   }
-  return { model, training: { ...rest, ...negativeSamplingKey(config.training) } };
+  return { model, training };
+}
+
+/**
+ * Computes the configuration hash that rows record as `provenance.configHash`: a hash of the
+ * settings that change a row's numbers. A run skips the cells that already have an `ok` row
+ * with its hash. Training settings enter as {@link canonicalTraining} writes them.
+ */
+export function runConfigHash(config: RunConfig): string {
+  const synthetic = config.dataset === 'synthetic' ? config.synthetic : null;
+  const task = config.task === 'ctr' ? { task: 'ctr' } : {};
+  return hashJson({ dataset: config.dataset, model: config.model, training: canonicalTraining(config.training, config.task), evaluation: config.evaluation, synthetic, ...task });
+}
+
+/**
+ * Returns the training settings as they enter configuration hashes, checkpoint keys and
+ * trained settings: `negativeSampling` replaced by {@link negativeSamplingKey}, so that
+ * `'shared'` gives the hashes of runs from before the option existed, and the two spellings
+ * of the per-position default give one hash.
+ *
+ * @param task - the run's task; the CTR task trains with its own loss and samples no negatives.
+ */
+export function canonicalTraining(training: TrainingSettings, task: RunConfig['task']): Record<string, unknown> {
+  const { negativeSampling: _sampling, ...rest } = training;
+  return task === 'ctr' ? rest : { ...rest, ...negativeSamplingKey(training) };
 }
 
 /**
@@ -48,7 +73,7 @@ export function trainedSettings(config: RunConfig, modelId: string): TrainedSett
  * the option existed drew shared negatives and recorded no field, so their keys and settings
  * stay those of `'shared'`. The CTR task trains with its own loss and takes no key.
  */
-export function negativeSamplingKey(training: TrainingSettings): { negativeSampling?: 'per-position' } {
+export function negativeSamplingKey(training: Pick<TrainingSettings, 'loss'> & { negativeSampling?: TrainingSettings['negativeSampling'] }): { negativeSampling?: 'per-position' } {
   return training.loss === 'sampled-softmax' && (training.negativeSampling ?? 'per-position') === 'per-position' ? { negativeSampling: 'per-position' } : {};
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
 import { trainingInterrupted, unknownModel } from './messages';
 import { hashJson } from './provenance';
-import { negativeSamplingKey } from './trained-settings';
+import { canonicalTraining } from './trained-settings';
 import { seededSample } from './sampling';
 
 /** Model ids the runner can train. */
@@ -90,16 +90,15 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
 
 /**
  * Computes the key of a trained model's checkpoint folder: a hash of everything that changes
- * the trained weights. `training.negativeSampling` enters as {@link negativeSamplingKey}
- * writes it, so that `'shared'` keeps the keys of checkpoints written before the option existed.
+ * the trained weights. `training.negativeSampling` enters as `canonicalTraining` writes it,
+ * so that `'shared'` keeps the keys of checkpoints written before the option existed.
  *
  * @param ctrKey - the CTR task's settings that change the labels; empty for next-item training.
  * @returns 16 hexadecimal digits.
  */
 export function trainedModelKey(config: RunConfig, modelId: string, fingerprint: string, seed: number, ctrKey: Record<string, unknown> = {}): string {
-  const { negativeSampling: _sampling, ...training } = config.training;
-  const sampling = Object.keys(ctrKey).length === 0 ? negativeSamplingKey(config.training) : {};
-  return hashJson({ modelId, model: config.model, training: { ...training, ...sampling }, fingerprint, seed, ...ctrKey }).slice(0, 16);
+  const training = canonicalTraining(config.training, Object.keys(ctrKey).length === 0 ? 'retrieval' : 'ctr');
+  return hashJson({ modelId, model: config.model, training, fingerprint, seed, ...ctrKey }).slice(0, 16);
 }
 
 /**

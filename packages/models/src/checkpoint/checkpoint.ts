@@ -127,6 +127,8 @@ export async function saveTrainingState(
 /**
  * Restores a training state saved by {@link saveTrainingState} into `model` and `optimizer`.
  *
+ * @param savedDefaults - option values that a state saved before the option existed had:
+ *   they fill the saved options that lack them before the comparison.
  * @returns the state and the best weights so far; `null` when `dir` contains no training state.
  * @throws Error naming the file and the field when the state belongs to another model configuration, other data or other training options.
  */
@@ -136,6 +138,7 @@ export async function loadTrainingState(
   optimizer: AdamW,
   dataFingerprint: string,
   options: Record<string, unknown>,
+  savedDefaults: Record<string, unknown> = {},
 ): Promise<{ state: TrainingState; bestWeights: Float32Array[] | null } | null> {
   // Read the bundle and check that it belongs to this run.
   const manifestPath = path.join(dir, TRAINING_MANIFEST);
@@ -148,7 +151,8 @@ export async function loadTrainingState(
   compareField(manifestPath, 'kind', model.kind, header['kind']);
   compareField(manifestPath, 'config', { ...model.config }, header['config']);
   compareField(manifestPath, 'dataFingerprint', dataFingerprint, header['dataFingerprint']);
-  compareField(manifestPath, 'options', options, header['options']);
+  const savedOptions = header['options'] !== null && typeof header['options'] === 'object' ? { ...savedDefaults, ...(header['options'] as Record<string, unknown>) } : header['options'];
+  compareField(manifestPath, 'options', options, savedOptions);
 
   // Restore weights, optimizer moments and the best weights.
   assignVariables(manifestPath, model, arrays, 'model/');

@@ -71,7 +71,10 @@ export function shardTransferList(shard: TrainingShard): ArrayBuffer[] {
   if ('labels' in shard.batch) {
     views.push(shard.batch.labels);
   }
-  // Negatives are copied, never moved: shared ones go to every shard.
+  // Every shard has its own negatives (planShards copies shared ones), so they move too.
+  if (shard.negativeIds !== null) {
+    views.push(shard.negativeIds);
+  }
   const buffers = new Set<ArrayBuffer>();
   for (const view of views) {
     if (view.buffer instanceof ArrayBuffer) {

@@ -11,10 +11,10 @@ export interface TrainingShard {
   /** The shard's users as a padded batch; a `CtrTrainingBatch` (with click labels) for the `'ctr-bce'` loss. */
   readonly batch: TrainingBatch | CtrTrainingBatch;
   /**
-   * Negatives drawn for the whole batch: this shard's `[tokens · negatives]` slice of the
-   * per-position negatives of `sampled-softmax`, the shared `[negatives]` of `sampled-softmax`,
-   * or this shard's `[tokens]` slice of the per-position negatives of `bce`. It is `null` for
-   * `full-ce` and `ctr-bce`, which draw none.
+   * The shard's part of the negatives drawn for the whole batch: its `[tokens · negatives]`
+   * slice of per-position `sampled-softmax` negatives, its own copy of the shared
+   * `[negatives]`, or its `[tokens]` slice of the `bce` negatives. It is `null` for `full-ce`
+   * and `ctr-bce`, which draw none.
    */
   readonly negativeIds: Int32Array | null;
   /** Seed of the shard's dropout masks. */
@@ -78,11 +78,11 @@ export function planShards(data: TrainingData, users: Int32Array, maxLength: num
   const random = new SeededRandom(stepSeed);
   let negatives: (Int32Array | null)[] = batches.map(() => null);
   if (settings.loss === 'sampled-softmax' && (settings.negativeSampling ?? 'per-position') === 'per-position') {
-    const targets = batchTargets(data, users, maxLength); // [tokens]
-    negatives = splitPositionNegatives(data, users, maxLength, shards, drawPerPositionNegatives(targets.length, settings.negatives, data.itemCount, random), settings.negatives);
+    negatives = splitPositionNegatives(data, users, maxLength, shards, drawPerPositionNegatives(totalTokens, settings.negatives, data.itemCount, random), settings.negatives);
   } else if (settings.loss === 'sampled-softmax') {
     const shared = drawSharedNegatives(settings.negatives, data.itemCount, random); // [negatives]
-    negatives = batches.map(() => shared);
+    // A copy per shard, so that each shard's arrays can be moved to its worker.
+    negatives = batches.map(() => shared.slice());
   } else if (settings.loss === 'bce') {
     negatives = splitPositionNegatives(data, users, maxLength, shards, drawPositionNegatives(batchTargets(data, users, maxLength), data.itemCount, random));
   }
@@ -143,16 +143,18 @@ function batchTargets(data: TrainingData, users: Int32Array, maxLength: number):
  * @param perPosition - negatives per position.
  */
 function splitPositionNegatives(data: TrainingData, users: Int32Array, maxLength: number, shards: number, negativeIds: Int32Array, perPosition = 1): Int32Array[] {
-  const parts: number[][] = [];
+  // Sizes first, then one copy of each user's slice into its shard.
+  const lengths = Array.from(users, (user) => inputLength(data, user, maxLength) * perPosition);
+  const sizes = new Array<number>(Math.min(shards, users.length)).fill(0);
+  lengths.forEach((length, row) => (sizes[row % shards] += length));
+  const parts = sizes.map((size) => new Int32Array(size));
+  const filled = new Array<number>(parts.length).fill(0);
   let start = 0;
-  users.forEach((user, row) => {
-    const length = inputLength(data, user, maxLength) * perPosition;
+  lengths.forEach((length, row) => {
     const shard = row % shards;
-    parts[shard] ??= [];
-    for (let i = 0; i < length; i++) {
-      parts[shard].push(negativeIds[start + i]);
-    }
+    parts[shard].set(negativeIds.subarray(start, start + length), filled[shard]);
+    filled[shard] += length;
     start += length;
   });
-  return parts.map((part) => Int32Array.from(part));
+  return parts;
 }

@@ -56,7 +56,7 @@ export interface TrainOptions {
    * Negative sampling of sampled softmax (see `NegativeSampling`). `'per-position'`, the
    * default, draws `negatives` items for every position as generative-recommenders does.
    * `'shared'` draws one set per batch, which is cheaper per step but trains far more slowly:
-   * on ML-1M, validation NDCG@10 was 0.008 with it against 0.082 after 6 epochs.
+   * on ML-1M, validation NDCG@10 was 0.008 with it against 0.082 after 6 epochs (BENCHMARKS.md).
    */
   negativeSampling?: NegativeSampling;
   /**
@@ -174,7 +174,7 @@ export async function trainModel(model: SequentialModel, data: TrainingData, opt
   try {
     // Resume from a checkpoint when one exists.
     if (options.checkpointDir !== undefined) {
-      const resumed = await loadTrainingState(options.checkpointDir, model, optimizer, fingerprint, resumeKey(options));
+      const resumed = await loadTrainingState(options.checkpointDir, model, optimizer, fingerprint, resumeKey(options), savedDefaultsOf(options));
       if (resumed !== null) {
         state = resumed.state;
         bestWeights = resumed.bestWeights;
@@ -280,12 +280,17 @@ function resumeKey(options: TrainOptions): Record<string, unknown> {
     temperature: options.temperature,
     weightDecay: options.weightDecay,
     seed: options.seed,
-    // Present only for per-position sampling, so that checkpoints written before the option existed (shared sampling) still match.
-    ...(options.loss === 'sampled-softmax' && (options.negativeSampling ?? 'per-position') === 'per-position' ? { negativeSampling: 'per-position' } : {}),
+    ...(options.loss === 'sampled-softmax' ? { negativeSampling: options.negativeSampling ?? 'per-position' } : {}),
     bucketBatches: options.bucketBatches ?? 16,
     // Present only above 1, so that checkpoints written before the option existed still match.
     ...((options.workers ?? 1) > 1 ? { workers: options.workers } : {}),
   };
+}
+
+/** Resume options that checkpoints from before the option existed lack, with the value those trainings used. */
+function savedDefaultsOf(options: TrainOptions): Record<string, unknown> {
+  // Sampled softmax shared its negatives until per-position sampling became an option.
+  return options.loss === 'sampled-softmax' ? { negativeSampling: 'shared' } : {};
 }
 
 function snapshotWeights(model: TrainableModel): Float32Array[] {

@@ -82,6 +82,19 @@ describe.each(['cpu', 'wasm'] as const)('custom-gradient ops on %s', (backend) =
     expect(Array.from(value)).toEqual([3, 0, 7, 7]);
   });
 
+  it('gatheredDot handles whole passes and no positions', () => {
+    // 2 positions × 8 rows: two passes of four and no rest.
+    const hidden = randomTensor([2, 3], 8);
+    const table = randomTensor([5, 3], 9);
+    const ids = Int32Array.from([4, 4, 0, 1, 2, 3, 4, 0, 1, 1, 1, 1, 3, 2, 0, 4]);
+    const ours = valueAndGradients((h, t) => gatheredDot(h as tf.Tensor2D, t as tf.Tensor2D, ids, 8), hidden, table);
+    const stock = valueAndGradients((h, t) => tf.sum(tf.mul(tf.reshape(tf.gather(t, tf.tensor1d(ids, 'int32')), [2, 8, 3]), tf.reshape(h, [2, 1, 3])), -1), hidden, table);
+    ours.forEach((values, i) => expect(maxAbsDifference(values, stock[i])).toBeLessThan(1e-5));
+
+    const empty = tf.tidy(() => gatheredDot(tf.zeros([0, 3]) as tf.Tensor2D, table as tf.Tensor2D, new Int32Array(0), 4));
+    expect(empty.shape).toEqual([0, 4]);
+  });
+
   it('gatheredDot rejects mismatched arguments', () => {
     const hidden = tf.zeros([2, 3]) as tf.Tensor2D;
     const table = tf.zeros([4, 3]) as tf.Tensor2D;

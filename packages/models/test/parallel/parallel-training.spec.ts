@@ -86,7 +86,7 @@ describe('planShards', () => {
     expect(shards[1].weight).toBeCloseTo(15 / 37, 12);
   });
 
-  it('shares shared sampled-softmax negatives', () => {
+  it('shared negatives reach every shard', () => {
     const shards = planShards(data, USERS, 8, 2, SETTINGS['sampled-softmax-shared'], STEP_SEED);
     const random = new SeededRandom(STEP_SEED);
     const expected = Array.from({ length: 6 }, () => 1 + random.nextInt(ITEMS));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/index';
 import type { TrainableModel } from '../../src/model/types';
+import { l2Normalize } from '../../src/ops/layers';
 import { SeededRandom } from '../../src/random';
 import { computeLoss, drawPerPositionNegatives, drawSharedNegatives } from '../../src/training/losses';
 
@@ -26,10 +27,10 @@ function dot(a: readonly number[], b: readonly number[]): number {
 }
 
 /** Computes the mean over positions of logsumexp([positive, negatives]) − positive in float64. A negative equal to the target gets −5e4. */
-function expectedLoss(hidden: number[][], targets: number[], negativesOf: (position: number) => number[]): number {
+function expectedLoss(hidden: number[][], targets: number[], negativesOf: (position: number) => number[], table: number[][] = TABLE): number {
   const losses = hidden.map((h, t) => {
-    const positive = dot(h, TABLE[targets[t]]);
-    const logits = [positive, ...negativesOf(t).map((id) => dot(h, TABLE[id]) + (id === targets[t] ? -5e4 : 0))];
+    const positive = dot(h, table[targets[t]]);
+    const logits = [positive, ...negativesOf(t).map((id) => dot(h, table[id]) + (id === targets[t] ? -5e4 : 0))];
     const max = Math.max(...logits);
     return max + Math.log(logits.reduce((sum, logit) => sum + Math.exp(logit - max), 0)) - positive;
   });
@@ -54,6 +55,20 @@ describe.each(['cpu', 'wasm'] as const)('sampled softmax on %s', (backend) => {
     const loss = tf.tidy(() => computeLoss(tableModel(), 'sampled-softmax', { hidden: tf.tensor2d(hidden), targets, itemCount: 4, temperature: 1, negatives: 3, random: new SeededRandom(1), negativeIds }).dataSync()[0]);
 
     const expected = expectedLoss(hidden, Array.from(targets), (t) => Array.from(negativeIds.subarray(3 * t, 3 * t + 3)));
+    expect(Math.abs(loss - expected)).toBeLessThan(1e-5);
+  });
+
+  it('scales normalised logits by the temperature', () => {
+    // With normalised embeddings every logit is a cosine divided by the temperature 0.5.
+    const normalised = { normalizesEmbeddings: true, outputEmbeddings: (items: tf.Tensor1D) => l2Normalize(tf.gather(tf.tensor2d(TABLE), items) as tf.Tensor2D) } as unknown as TrainableModel;
+    const unit = (row: number[]): number[] => row.map((value) => value / Math.hypot(...row));
+    const unitHidden = hidden.map(unit);
+    const negativeIds = Int32Array.from([2, 3, 4, 3, 1, 2, 2, 2, 1]);
+    const loss = tf.tidy(() => computeLoss(normalised, 'sampled-softmax', { hidden: tf.tensor2d(unitHidden), targets, itemCount: 4, temperature: 0.5, negatives: 3, random: new SeededRandom(1), negativeIds }).dataSync()[0]);
+
+    const scaled = unitHidden.map((row) => row.map((value) => value / 0.5));
+    const unitTable = TABLE.map((row, id) => (id === 0 ? row : unit(row)));
+    const expected = expectedLoss(scaled, Array.from(targets), (t) => Array.from(negativeIds.subarray(3 * t, 3 * t + 3)), unitTable);
     expect(Math.abs(loss - expected)).toBeLessThan(1e-5);
   });
 

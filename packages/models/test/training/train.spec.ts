@@ -144,7 +144,36 @@ describe('trainModel', () => {
   it('rejects resume with other sampling', async () => {
     const model = newModel();
     await trainModel(model, successorData(), options({ epochs: 1, checkpointDir: dir }));
-    await expect(trainModel(model, successorData(), options({ epochs: 2, checkpointDir: dir, negativeSampling: 'shared' }))).rejects.toThrow('options.negativeSampling');
+    const manifest = path.join(dir, 'training.json');
+    await expect(trainModel(model, successorData(), options({ epochs: 2, checkpointDir: dir, negativeSampling: 'shared' }))).rejects.toThrow(
+      checkpointMismatch(manifest, 'options.negativeSampling', '"shared"', '"per-position"'),
+    );
+    model.dispose();
+  });
+
+  it('reads checkpoints without sampling as shared', async () => {
+    // A training state saved before the option existed has no negativeSampling among its options.
+    const model = newModel();
+    await trainModel(model, successorData(), options({ epochs: 1, checkpointDir: dir, negativeSampling: 'shared' }));
+    const manifest = path.join(dir, 'training.json');
+    const saved = JSON.parse(readFileSync(manifest, 'utf8')) as { options: Record<string, unknown> };
+    expect(saved.options.negativeSampling).toBe('shared');
+    delete saved.options.negativeSampling;
+    writeFileSync(manifest, JSON.stringify(saved));
+
+    const resumed = await trainModel(model, successorData(), options({ epochs: 2, checkpointDir: dir, negativeSampling: 'shared' }));
+    expect(resumed.epochs).toHaveLength(2);
+    await expect(trainModel(newModel(), successorData(), options({ epochs: 3, checkpointDir: dir }))).rejects.toThrow(
+      checkpointMismatch(manifest, 'options.negativeSampling', '"per-position"', '"shared"'),
+    );
+    model.dispose();
+  });
+
+  it('ignores sampling for other losses on resume', async () => {
+    const model = newModel();
+    await trainModel(model, successorData(), options({ loss: 'bce', epochs: 1, checkpointDir: dir, negativeSampling: 'shared' }));
+    const resumed = await trainModel(model, successorData(), options({ loss: 'bce', epochs: 2, checkpointDir: dir }));
+    expect(resumed.epochs).toHaveLength(2);
     model.dispose();
   });
 
