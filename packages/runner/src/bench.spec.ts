@@ -139,6 +139,7 @@ describe('runBench on the smoke preset', () => {
     const warnings = logger.lines.filter((line) => line.startsWith('warn:') && line.includes('already has sasrec rows'));
     expect(warnings.length).toBeGreaterThan(0);
     expect(warnings[0]).toContain('(model.dropout)');
+    expect(logger.lines).toContain('info: Training sasrec (seed 1) on synthetic: up to 2 epochs, batch 32, sampled-softmax with 16 per-position negatives');
   });
 
   it('reuses the checkpoint for a new strategy setting', async () => {

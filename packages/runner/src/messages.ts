@@ -1,6 +1,8 @@
 // Builders of every error, warning and progress string of the runner. Tests assert against
 // these same functions.
 
+import type { TrainingSettings } from './config';
+
 function list(values: readonly string[]): string {
   return values.join(', ');
 }
@@ -139,6 +141,15 @@ export function mergeConflict(cellKey: string, first: string, second: string, fi
 
 export function evaluationInterrupted(done: number, total: number): string {
   return `Evaluation stopped after ${done} of ${total} users; no row of this (model, seed) group was written.`;
+}
+
+/**
+ * Builds the log line that starts a training: the row label (which names the variant), the
+ * budget and the loss, with the negatives of sampled softmax and how they are drawn.
+ */
+export function trainingStarted(label: string, seed: number, dataset: string, training: TrainingSettings, loss: string): string {
+  const negatives = loss === 'sampled-softmax' ? ` with ${training.negatives} ${training.negativeSampling} negatives` : '';
+  return `Training ${label} (seed ${seed}) on ${dataset}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${loss}${negatives}`;
 }
 
 export function trainingInterrupted(model: string, seed: number, epoch: number, step: number, steps: number): string {

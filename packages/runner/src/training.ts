@@ -7,7 +7,8 @@ import type { RunConfig } from './config';
 import { ctrValidationAuc, type ClickLabels, type CtrSplit } from './evaluate-ctr';
 import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
-import { trainingInterrupted, unknownModel } from './messages';
+import { trainingInterrupted, trainingStarted, unknownModel } from './messages';
+import { modelRowLabel } from './model-variants';
 import { hashJson } from './provenance';
 import { canonicalTraining } from './trained-settings';
 import { seededSample } from './sampling';
@@ -137,7 +138,7 @@ export async function obtainTrainedModel(
   const validationUsers = seededSample(ctr === null ? split.validation.users.length : ctr.split.validation.users.length, config.training.validationUsers, config.evaluation.sampleSeed);
   const training = config.training;
   const loss = ctr === null ? training.loss : 'ctr-bce';
-  logger.info(`Training ${modelId} (seed ${seed}) on ${dataset.name}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${loss}`);
+  logger.info(trainingStarted(modelRowLabel(modelId, config.model), seed, dataset.name, training, loss));
   const result: TrainResult = await trainModel(
     model,
     {
