@@ -32,7 +32,7 @@ describe.each(['cpu', 'wasm'] as const)('SasRec tensor memory on %s', (backend) 
     model.dispose();
   });
 
-  it.each(['per-position', 'shared'] as const)('training steps with %s negatives leave no tensors behind', (negativeSampling) => {
+  it.each(['per-position', 'shared'] as const)('%s training steps leave no tensors', (negativeSampling) => {
     const model = createSasRec({ itemCount: 30, maxLength: 8, hiddenSize: 8, heads: 2 }, 1) as SasRec;
     const optimizer = new AdamW(model.variables, { learningRate: 1e-3, weightDecay: 0 });
     // Two rows of 4 positions, the second right-padded after 3 items.
