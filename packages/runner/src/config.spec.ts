@@ -27,6 +27,13 @@ describe('resolveConfig', () => {
     expect(config.model.hiddenSize).toBe(PRESETS.smoke.model?.hiddenSize);
   });
 
+  it('trains every epoch with the paper preset', () => {
+    const config = resolveConfig(null, { preset: 'paper' });
+
+    expect(config.training.epochs).toBe(100);
+    expect(config.training.patience).toBeNull();
+  });
+
   it('rejects an unknown preset naming the accepted ones', () => {
     expect(() => resolveConfig(null, { preset: 'fast' })).toThrow(unknownPreset('fast', ['smoke', 'quick', 'paper']));
   });
