@@ -53,7 +53,8 @@ interface Projections {
  * - Scores are scaled by α = 1/√dqk before the bias and SiLU, as in the newer
  *   generative-recommenders code; the research code has no α. Without α, training on ML-1M
  *   with the paper preset was slightly slower: validation NDCG@10 after epochs 4, 6 and 8 was
- *   0.0806, 0.1050 and 0.1209, against 0.0842, 0.1097 and 0.1235 with α.
+ *   0.0806, 0.1050 and 0.1209, against 0.0842, 0.1097 and 0.1235 with α (the package's
+ *   BENCHMARKS.md has the run).
  * - N is `maxLength`; the reference divides by the maximum length plus its 11 output slots.
  *   LN(A·V) removes any constant factor of A, so N changes the output only through the
  *   epsilon of that layer norm.
