@@ -8,7 +8,7 @@ export { createGru4Rec, type Gru4Rec } from './recurrent/gru4rec';
 export { createRwkv, type Rwkv } from './recurrent/rwkv';
 export { recurrentMacs, recurrentTokenMacs, type RecurrentKind, type RecurrentMacs, type RecurrentMacsConfig, type RecurrentRequest } from './recurrent/macs';
 export { GRU4REC_DEFAULTS, RWKV_DEFAULTS, type Gru4RecConfig, type RecurrentConfig, type RwkvConfig } from './recurrent/config';
-export type { AppendResult, ModelConfig, ModelKind, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from './model/types';
+export type { AppendResult, ForwardBatchOptions, ModelConfig, ModelKind, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, SequentialModel } from './model/types';
 export type { TrainingData } from './training/data';
 export type { LossName, NegativeSampling } from './training/losses';
 export { fingerprintTrainingData } from './training/fingerprint';

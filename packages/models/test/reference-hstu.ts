@@ -22,8 +22,15 @@ function bucket(delta: number, buckets: number): number {
  *
  * @param items - the input window, positions 0..len-1.
  * @param timestamps - seconds per item, or `null` (every time difference is 0).
+ * @param queryTimes - seconds from which each query measures its time differences; default `timestamps`.
  */
-export function referenceHstuForward(model: Hstu, items: readonly number[], timestamps: readonly number[] | null, keyWeight: KeyWeight = causal): number[][] {
+export function referenceHstuForward(
+  model: Hstu,
+  items: readonly number[],
+  timestamps: readonly number[] | null,
+  keyWeight: KeyWeight = causal,
+  queryTimes: readonly number[] | null = timestamps,
+): number[][] {
   const { hiddenSize: d, heads, layers, queryKeySize: dqk, valueSize: dv, maxLength, timeBuckets } = model.config;
   const weights = new Map(model.variables.map((entry) => [entry.name, Float64Array.from(entry.variable.dataSync())]));
   const get = (name: string): Float64Array => weights.get(name) as Float64Array;
@@ -51,7 +58,7 @@ export function referenceHstuForward(model: Hstu, items: readonly number[], time
         for (let j = 0; j < items.length; j++) {
           const weight = keyWeight(layer, head, i, j);
           if (weight === 0) continue;
-          let score = get(`${p}relative_position_bias`)[i - j] + get(`${p}time_bucket_bias`)[timestamps === null ? 0 : bucket(timestamps[i] - timestamps[j], timeBuckets)];
+          let score = get(`${p}relative_position_bias`)[i - j] + get(`${p}time_bucket_bias`)[timestamps === null || queryTimes === null ? 0 : bucket(queryTimes[i] - timestamps[j], timeBuckets)];
           for (let c = 0; c < dqk; c++) {
             score += q[i][head * dqk + c] * k[j][head * dqk + c];
           }

@@ -15,7 +15,7 @@ import { prepareCtrRun, runCtrGroup } from './bench-ctr';
 import { evaluateCells } from './evaluate';
 import { RunInterruptedError, type StopRequest } from './interrupt';
 import type { Logger } from './logger';
-import { benchInterrupted, cellFailed, cellSkipped, labelConflict, noNewRows, timeBiasWithoutTimestamps, unreadableRunConfig, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
+import { benchInterrupted, cellFailed, cellSkipped, labelConflict, noNewRows, queryTimeWithoutTimestamps, timeBiasWithoutTimestamps, unreadableRunConfig, formatSeconds, shardPlan, strategyForRecurrentModel, unknownDataset, unknownModel } from './messages';
 import { silentProgress, type ProgressReporter } from './progress';
 import { describeMachine, readGitCommit, readPackageVersions } from './provenance';
 import { appendResultRow, readResults, writeNewFileAtomic, type ResultRow } from './results-store';
@@ -80,7 +80,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const cells = planCells(config.strategies, config.compressionRatios, options.extraMethods);
   rejectRecurrentStrategies(config.models, cells);
   checkSequenceVariantModels(config.models, config.model);
-  checkTimeBiasModels(config.models, config.model);
+  checkTimeBiasModels(config.models, config.model, config.task);
   const progress = options.progress ?? silentProgress;
   const shouldStop = (): boolean => options.stop?.stopped === true;
   const groups = options.shard === undefined ? null : new Set(assignShards(config.models, config.seeds, options.shard.count)[options.shard.index]);
@@ -89,6 +89,9 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir ?? undefined, logger, synthetic: config.synthetic });
   if (config.model.timeBias === false && dataset.timestamps === null) {
     logger.warn(timeBiasWithoutTimestamps(dataset.name));
+  }
+  if (config.model.queryTime === 'next' && dataset.timestamps === null) {
+    logger.warn(queryTimeWithoutTimestamps(dataset.name));
   }
   const ctrRun = config.task === 'ctr' ? prepareCtrRun(dataset, config, logger) : null;
 

@@ -36,6 +36,12 @@ export interface ModelSettings {
   lsh?: { buckets: number; seed?: number };
   /** HSTU only: `false` ignores timestamps in training and serving, so every time difference is 0; unset means `true`. */
   timeBias?: boolean;
+  /**
+   * HSTU only: the time from which a query measures its time differences, `'own'` (its item's)
+   * or `'next'` (the next item's, or the request's for the last item, as generative-recommenders);
+   * unset means `'own'`.
+   */
+  queryTime?: 'own' | 'next';
 }
 
 /** Training settings; config-schema.json documents each key and its default. */

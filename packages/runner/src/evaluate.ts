@@ -11,7 +11,7 @@ import { evaluationInterrupted, invalidPrefillWindow, progressLine, warningsSupp
 import { createOnceLogger, type OnceLogger } from './once-logger';
 import { calibrateStrategies } from './calibration';
 import { DEFAULT_CALIBRATION_USERS, DEFAULT_CHUNK_SIZE, runStreamingCell } from './streaming-evaluation';
-import { DEFAULT_PREFILL_WINDOW, UserRequests } from './user-requests';
+import { DEFAULT_PREFILL_WINDOW, UserRequests, type UserRequest } from './user-requests';
 import { macModelOf, measureRequest, retrievalRequestMacs, type MeasuredRequest } from './request-macs';
 
 /** Timings of one cell in milliseconds, one entry per evaluated user and phase. */
@@ -141,7 +141,7 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
       usersSkipped++;
       continue;
     }
-    const { capped, request, historyLength, timestamps, requestTimes, exclude, target, prefilled, prefillMs } = prepared;
+    const { capped, request, historyLength, timestamps, requestTimes, targetTime, exclude, target, prefilled, prefillMs } = prepared;
     const fullBytes = cacheBytes(prefilled.cache);
 
     for (let c = 0; c < cells.length; c++) {
@@ -164,12 +164,13 @@ export function evaluateCells(options: EvaluateOptions): EvaluationResult {
                 historyTimes: timestamps?.subarray(0, historyLength),
                 request,
                 requestTimes,
+                targetTime,
                 chunkSize: settings.chunkSize ?? DEFAULT_CHUNK_SIZE,
                 statsWindow: settings.statsWindow,
                 recordStats: options.recordStats,
                 logger: cellLoggers[c],
               })
-            : runCell(measurement, strategy, prefilled, prefillMs, model, capped, request, historyLength, timestamps, requestTimes, cellLoggers[c], (cache, grown) => {
+            : runCell(measurement, strategy, prefilled, prefillMs, model, capped, request, historyLength, { timestamps, requestTimes, targetTime }, cellLoggers[c], (cache, grown) => {
                 measured = macModel === null ? {} : measureRequest(macModel, cache, grown, request.length);
               });
         const rankStart = performance.now();
@@ -221,17 +222,17 @@ function runCell(
   capped: Int32Array,
   request: Int32Array,
   historyLength: number,
-  timestamps: Float64Array | undefined,
-  requestTimes: Float64Array | undefined,
+  times: Pick<UserRequest, 'timestamps' | 'requestTimes' | 'targetTime'>,
   logger: Logger,
   onAppended: (cache: KVCache, grown: KVCache) => void,
 ): Float32Array {
   const samples = measurement.samples;
+  const { timestamps, requestTimes, targetTime } = times;
 
   // Recompute: no cache, one full forward pass over history + request per request.
   if (strategy === null) {
     const forwardStart = performance.now();
-    const hidden = model.forwardLast(capped, { timestamps });
+    const hidden = model.forwardLast(capped, { timestamps, requestTime: targetTime });
     samples.append.push(performance.now() - forwardStart);
     const scoreStart = performance.now();
     const scores = model.scoreAll(hidden);
@@ -252,7 +253,7 @@ function runCell(
 
   // Append the request against the compressed cache, then score the catalogue.
   const appendStart = performance.now();
-  const appended = model.append(compressed, request, { timestamps: requestTimes });
+  const appended = model.append(compressed, request, { timestamps: requestTimes, requestTime: targetTime });
   samples.append.push(performance.now() - appendStart);
   onAppended(compressed, appended.cache);
   const d = appended.hidden.length / request.length;

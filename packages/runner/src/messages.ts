@@ -226,6 +226,21 @@ export function sequenceVariantModel(model: string, field: string, accepted: rea
   return `${field} is set, but model '${model}' does not implement it (implemented by: ${list(accepted)}); remove '${model}' from the models or run it in a separate configuration without ${field}.`;
 }
 
+/** Error for `model.queryTime: 'next'` together with `model.timeBias: false`. */
+export function queryTimeWithoutTimeBias(): string {
+  return "model.queryTime is 'next', but model.timeBias is false, so no time difference is read; remove one of the two.";
+}
+
+/** Error for `model.queryTime: 'next'` in a CTR run. */
+export function queryTimeWithCtr(): string {
+  return "model.queryTime is 'next', but task is ctr, whose click head scores each candidate at its own time; remove model.queryTime or run the retrieval task.";
+}
+
+/** Warning for `model.queryTime: 'next'` on data that has no timestamps. */
+export function queryTimeWithoutTimestamps(dataset: string): string {
+  return `model.queryTime is 'next', but dataset ${dataset} has no timestamps, so hstu-nexttime trains the same model as hstu. Use data with timestamps, such as ml-100k, to compare the two conventions.`;
+}
+
 /** Warning for `model.timeBias: false` on data that has no timestamps. */
 export function timeBiasWithoutTimestamps(dataset: string): string {
   return `model.timeBias is false, but dataset ${dataset} has no timestamps, so hstu-notime trains the same model as hstu. Use data with timestamps, such as ml-100k, to measure the time bias.`;

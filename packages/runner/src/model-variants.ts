@@ -1,6 +1,6 @@
 import type { MethodInfo } from '@malloc/compression';
-import type { ModelSettings } from './config';
-import { sequenceVariantModel } from './messages';
+import type { ModelSettings, TaskName } from './config';
+import { queryTimeWithCtr, queryTimeWithoutTimeBias, sequenceVariantModel } from './messages';
 
 /**
  * Taxonomy entries of the head-level model variants. They are not compression strategies:
@@ -125,15 +125,24 @@ export function checkSequenceVariantModels(models: readonly string[], settings: 
 }
 
 /**
- * Checks that `model.timeBias`, when set, applies to every model of the run: only HSTU has a
- * time bias.
+ * Checks that `model.timeBias` and `model.queryTime`, when set, apply to every model of the
+ * run, because only HSTU has a time bias. `queryTime: 'next'` also needs the time bias on and
+ * the retrieval task, because a click head scores each candidate at its own time.
  *
- * @throws RangeError naming the first model without one.
+ * @throws RangeError naming the first model without a time bias, or the conflicting fields.
  */
-export function checkTimeBiasModels(models: readonly string[], settings: ModelSettings): void {
-  const unsupported = settings.timeBias === undefined ? undefined : models.find((model) => model !== 'hstu');
-  if (unsupported !== undefined) {
-    throw new RangeError(sequenceVariantModel(unsupported, 'model.timeBias', ['hstu']));
+export function checkTimeBiasModels(models: readonly string[], settings: ModelSettings, task: TaskName = 'retrieval'): void {
+  for (const field of ['timeBias', 'queryTime'] as const) {
+    const unsupported = settings[field] === undefined ? undefined : models.find((model) => model !== 'hstu');
+    if (unsupported !== undefined) {
+      throw new RangeError(sequenceVariantModel(unsupported, `model.${field}`, ['hstu']));
+    }
+  }
+  if (settings.queryTime === 'next' && settings.timeBias === false) {
+    throw new RangeError(queryTimeWithoutTimeBias());
+  }
+  if (settings.queryTime === 'next' && task === 'ctr') {
+    throw new RangeError(queryTimeWithCtr());
   }
 }
 
@@ -143,7 +152,8 @@ export function checkTimeBiasModels(models: readonly string[], settings: ModelSe
  * `sasrec-mqa`, `hstu-gqa2` (2 key/value heads), `sasrec-mla16` (latent width 16),
  * `sasrec-mla16-kv2` (a latent projected up to 2 key/value heads), `sasrec-beacon16x2`
  * (chunks of 16 items, 2 beacons each), `sasrec-gqa2-linformer16x4` (blocks of 16 tokens
- * projected to 4 rows) and `hstu-notime` (HSTU with `timeBias: false`). `kvHeads` equal to
+ * projected to 4 rows), `hstu-notime` (HSTU with `timeBias: false`) and `hstu-nexttime` (HSTU
+ * with `queryTime: 'next'`). `kvHeads` equal to
  * `heads` is the base model and adds nothing.
  *
  * Base settings (`heads`, `hiddenSize`, `layers`, `maxLength`) are not in the label, so rows
@@ -157,7 +167,7 @@ export function modelRowLabel(modelId: string, settings: ModelSettings): string 
   if (RECURRENT_MODEL_METHOD_IDS.has(modelId)) {
     return modelId;
   }
-  const time = settings.timeBias === false ? '-notime' : '';
+  const time = settings.timeBias === false ? '-notime' : settings.queryTime === 'next' ? '-nexttime' : '';
   return `${headVariantLabel(modelId, settings)}${sequenceVariantSuffix(settings)}${time}`;
 }
 

@@ -34,6 +34,12 @@ export interface StreamHistoryOptions {
   history: Int32Array;
   /** Timestamps of the history in seconds, `[len]`, for models that use time. */
   timestamps?: Float64Array;
+  /**
+   * Time in seconds of the request after the history (the first request item's timestamp),
+   * for HSTU with `queryTime: 'next'`. A chunk before the last takes the timestamp of the item
+   * after it instead.
+   */
+  requestTime?: number;
   /** Items per chunk, an integer ≥ 1. */
   chunkSize: number;
   /** Observation window of the attention statistics, in queries. */
@@ -81,7 +87,7 @@ export interface StreamedHistory {
  * strategy throws.
  */
 export function streamHistory(options: StreamHistoryOptions): StreamedHistory {
-  const { strategy, model, history, timestamps, chunkSize, statsWindow, recordStats, logger } = options;
+  const { strategy, model, history, timestamps, requestTime, chunkSize, statsWindow, recordStats, logger } = options;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(invalidChunkSize(chunkSize));
   }
@@ -100,12 +106,14 @@ export function streamHistory(options: StreamHistoryOptions): StreamedHistory {
     const begin = performance.now();
     const items = history.subarray(chunk.start, chunk.end);
     const times = timestamps?.subarray(chunk.start, chunk.end);
+    const next = chunk.end < history.length ? timestamps?.[chunk.end] : requestTime;
+    const nextTime = next === undefined ? {} : { requestTime: next };
     let result: StreamingAppendResult;
     if (chunk.start === 0) {
-      result = model.prefill(items, { timestamps: times, recordStats, statsWindow });
+      result = model.prefill(items, { timestamps: times, ...nextTime, recordStats, statsWindow });
     } else {
-      const grown = model.append(cache, items, { timestamps: times }).cache;
-      const prefix = recordStats ? model.prefill(history.subarray(0, chunk.end), { timestamps: timestamps?.subarray(0, chunk.end), recordStats: true, statsWindow }) : null;
+      const grown = model.append(cache, items, { timestamps: times, ...nextTime }).cache;
+      const prefix = recordStats ? model.prefill(history.subarray(0, chunk.end), { timestamps: timestamps?.subarray(0, chunk.end), ...nextTime, recordStats: true, statsWindow }) : null;
       const stats = prefix === null || prefix.stats === null ? null : restrictStats(prefix.stats, grown, headPositions(prefix.cache.layers[0].heads[0]));
       result = { cache: grown, stats };
     }
@@ -196,6 +204,8 @@ export interface StreamingCellInput {
   historyTimes: Float64Array | undefined;
   request: Int32Array;
   requestTimes: Float64Array | undefined;
+  /** Timestamp of the target, the request time of the last request item; undefined without timestamps. */
+  targetTime?: number;
   chunkSize: number;
   statsWindow: number;
   recordStats: boolean;
@@ -220,6 +230,7 @@ export function runStreamingCell(input: StreamingCellInput): Float32Array {
     model,
     history: input.history,
     timestamps: input.historyTimes,
+    ...(requestTimes === undefined ? {} : { requestTime: requestTimes[0] }),
     chunkSize: input.chunkSize,
     statsWindow: input.statsWindow,
     recordStats: input.recordStats,
@@ -233,7 +244,7 @@ export function runStreamingCell(input: StreamingCellInput): Float32Array {
 
   // Append the request against the compressed cache, then score the catalogue.
   const appendStart = performance.now();
-  const appended = model.append(streamed.cache, request, { timestamps: requestTimes });
+  const appended = model.append(streamed.cache, request, { timestamps: requestTimes, requestTime: input.targetTime });
   samples.append.push(performance.now() - appendStart);
   const d = appended.hidden.length / request.length;
   const last = appended.hidden.subarray((request.length - 1) * d); // [d]

@@ -26,7 +26,7 @@ const RECURRENT_FIELDS = ['maxLength', 'hiddenSize', 'layers', 'dropout'] as con
  *
  * Fields are left out where they change nothing: `training.workers` (data-parallel workers
  * split each batch but train the same model), the attention fields of the recurrent models,
- * `kvHeads` equal to `heads`, `timeBias: true`, an LSH `seed` of 0 and shared negative
+ * `kvHeads` equal to `heads`, `timeBias: true`, `queryTime: 'own'`, an LSH `seed` of 0 and shared negative
  * sampling (see {@link negativeSamplingKey}). The CTR task trains
  * with its own loss and with labels from `evaluation.impressions` and
  * `evaluation.clickThreshold`, so those replace `training.loss`.
@@ -83,13 +83,16 @@ function canonicalModelSettings(settings: RunConfig['model'], modelId: string): 
     return Object.fromEntries(RECURRENT_FIELDS.map((field) => [field, settings[field]]));
   }
 
-  const { kvHeads, timeBias, lsh, ...rest } = settings;
+  const { kvHeads, timeBias, queryTime, lsh, ...rest } = settings;
   const model: Record<string, unknown> = { ...rest };
   if (kvHeads !== undefined && kvHeads !== settings.heads) {
     model.kvHeads = kvHeads;
   }
   if (timeBias === false) {
     model.timeBias = false;
+  }
+  if (queryTime === 'next') {
+    model.queryTime = 'next';
   }
   if (lsh !== undefined) {
     model.lsh = lsh.seed === undefined || lsh.seed === 0 ? { buckets: lsh.buckets } : { buckets: lsh.buckets, seed: lsh.seed };

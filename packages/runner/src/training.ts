@@ -191,7 +191,8 @@ export async function obtainTrainedModel(
 
 /**
  * NDCG@10 on validation users (input s[0..n-2), target s[n-2]) with full ranking and history
- * excluded: the model-selection score. The test split is never used here.
+ * excluded: the model-selection score. The test split is never used here. The target's
+ * timestamp is the request time, which HSTU with `queryTime: 'next'` reads.
  */
 export function validationNdcg(model: SequentialModel, dataset: SequenceDataset, split: LeaveOneOutSplit, userIndices: Int32Array): number {
   const accumulator = new RankingAccumulator([10]);
@@ -202,7 +203,7 @@ export function validationNdcg(model: SequentialModel, dataset: SequenceDataset,
     const input = dataset.items.subarray(start, start + validation.inputEnd[j]);
     const capped = input.subarray(Math.max(0, input.length - maxLength));
     const timestamps = dataset.timestamps?.subarray(start + input.length - capped.length, start + input.length);
-    const hidden = model.forwardLast(capped, { timestamps });
+    const hidden = model.forwardLast(capped, { timestamps, requestTime: dataset.timestamps?.[start + input.length] });
     accumulator.add(rankOfTarget(model.scoreAll(hidden), validation.targets[j], { exclude: input }));
   }
   return accumulator.count === 0 ? 0 : accumulator.means()['ndcg@10'];

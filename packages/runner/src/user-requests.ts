@@ -21,6 +21,11 @@ export interface UserRequest {
   timestamps: Float64Array | undefined;
   /** Timestamps of `request`, `[requestLength]`, or undefined when the data has none. */
   requestTimes: Float64Array | undefined;
+  /**
+   * Timestamp of the target, the time of the request that the last item is scored for, or
+   * undefined when the data has none. HSTU with `queryTime: 'next'` reads it.
+   */
+  targetTime: number | undefined;
   /** The whole uncapped input, `[inputLen]`, excluded from the ranking when `excludeHistory` is set, else `null`. */
   exclude: Int32Array | null;
   target: number;
@@ -76,7 +81,7 @@ export class UserRequests {
     const maxLength = this.model.config.maxLength;
     this.window.clear();
     this.windowEnd = Math.min(this.userIndices.length, first + this.windowSize);
-    const pending: { n: number; history: Int32Array; historyTimes: Float64Array | undefined; request: Omit<UserRequest, 'prefilled' | 'prefillMs'> }[] = [];
+    const pending: { n: number; history: Int32Array; historyTimes: Float64Array | undefined; nextTime: number; request: Omit<UserRequest, 'prefilled' | 'prefillMs'> }[] = [];
     for (let n = first; n < this.windowEnd; n++) {
       const j = this.userIndices[n];
       const start = dataset.offsets[split.users[j]];
@@ -92,12 +97,15 @@ export class UserRequests {
         n,
         history: capped.subarray(0, historyLength),
         historyTimes: timestamps?.subarray(0, historyLength),
+        // The history's request time is that of the first request item.
+        nextTime: timestamps === undefined ? 0 : timestamps[historyLength],
         request: {
           capped,
           request: capped.subarray(historyLength),
           historyLength,
           timestamps,
           requestTimes: timestamps?.subarray(historyLength),
+          targetTime: dataset.timestamps === null ? undefined : dataset.timestamps[start + input.length],
           exclude: settings.excludeHistory ? input : null,
           target: split.targets[j],
         },
@@ -110,6 +118,7 @@ export class UserRequests {
       pending.map((entry) => entry.history),
       {
         timestamps: dataset.timestamps === null ? undefined : pending.map((entry) => entry.historyTimes as Float64Array),
+        requestTimes: dataset.timestamps === null ? undefined : Float64Array.from(pending, (entry) => entry.nextTime),
         recordStats: settings.recordStats,
         statsWindow: settings.statsWindow,
       },

@@ -73,6 +73,16 @@ export interface HstuConfig {
    */
   timeBias?: boolean;
   /**
+   * Time from which a query measures its time differences. `'own'`: the query item's own
+   * timestamp, t_i − t_j, so a history's cache does not depend on the request after it.
+   * `'next'`: the timestamp of the item after the query, the one it predicts, t_{i+1} − t_j,
+   * as generative-recommenders does; the last item takes the request time that prefill,
+   * append and forwardLast receive in `requestTime`. In training that is the last target's
+   * timestamp. Not combinable with `timeBias: false`, `beacon`, `linformer` or `ctrHead`.
+   * Default value: 'own'
+   */
+  queryTime?: 'own' | 'next';
+  /**
    * Key/value heads per layer, a divisor of `heads`: query heads form `kvHeads` groups of
    * consecutive heads that read one shared K and V (grouped-query attention, Ainslie et al.,
    * 2023, arXiv:2305.13245; 1 is multi-query attention, Shazeer, 2019, arXiv:1911.02150).
@@ -183,6 +193,24 @@ export function resolveHstuConfig(config: Partial<HstuConfig> & { itemCount: num
   }
   const withTime = config.timeBias === false ? { ...withHead, timeBias: false } : withHead;
 
+  // The query-time convention is kept only when it is 'next', for the same reason.
+  if (config.queryTime !== undefined && config.queryTime !== 'own' && config.queryTime !== 'next') {
+    throw new RangeError(invalidArgument('createHstu', 'config.queryTime', "'own' or 'next'", String(config.queryTime)));
+  }
+  if (config.queryTime === 'next') {
+    const conflicts: [boolean, string][] = [
+      [config.timeBias === false, 'timeBias: false'],
+      [config.beacon !== undefined, 'beacon'],
+      [config.linformer !== undefined, 'linformer'],
+      [config.ctrHead === true, 'ctrHead'],
+    ];
+    const conflict = conflicts.find(([present]) => present);
+    if (conflict !== undefined) {
+      throw new RangeError(invalidArgument('createHstu', 'config.queryTime', `'own' together with ${conflict[1]}`, "'next'; remove one of the two"));
+    }
+  }
+  const withQueryTime = config.queryTime === 'next' ? { ...withTime, queryTime: 'next' as const } : withTime;
+
   // Sequence-level fields are kept only when set, so that configurations without them stay unchanged.
-  return withSequenceVariant('createHstu', withTime, config);
+  return withSequenceVariant('createHstu', withQueryTime, config);
 }

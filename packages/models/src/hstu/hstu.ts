@@ -17,6 +17,8 @@ import { bucketBias, createRotations, hashBuckets, maskOtherBuckets, normalizeHe
 import type { SeededRandom } from '../random';
 import { resolveHstuConfig, type HstuConfig } from './config';
 import { createHstuWeights, type HstuLayerWeights, type HstuWeights } from './weights';
+import { nextQueryTimes } from './query-times';
+import { checkRequestTime } from '../model/input';
 import { cachedColumns, cachedKeyValueHeads } from '../variants/cached-heads';
 import { cacheLayoutOf, kvHeadsOf, repeatKvHeads, type CacheLayout } from '../variants/head-sharing';
 
@@ -45,11 +47,12 @@ interface Projections {
  *
  * Differences from the paper and from generative-recommenders' research code (the code of the
  * published ML-1M numbers):
- * - The time bucket of query i and key j uses t_i − t_j, the query's own timestamp. The
- *   reference uses the timestamp of the item after the query (the one being predicted), which
- *   is unknown for the last token, and which would make the cached keys of a history depend on
- *   the request that follows it. The ML-100K time-bias ablation in BENCHMARKS.md compares the
- *   two on one seed.
+ * - By default (`queryTime: 'own'`) the time bucket of query i and key j uses t_i − t_j, the
+ *   query's own timestamp. The reference uses the timestamp of the item after the query (the
+ *   one being predicted), which is unknown for the last token, and which makes the cached keys
+ *   of a history depend on the request that follows it. `queryTime: 'next'` follows the
+ *   reference, with the last token's time passed as `requestTime`. The ML-100K time-bias
+ *   ablation in BENCHMARKS.md compares the two.
  * - Scores are scaled by α = 1/√dqk before the bias and SiLU, as in the newer
  *   generative-recommenders code; the research code has no α. Without α, training on ML-1M
  *   with the paper preset was slightly slower: validation NDCG@10 after epochs 4, 6 and 8 was
@@ -80,6 +83,10 @@ interface Projections {
  * const model = createHstu({ itemCount: 3706 }, 42);
  * const { cache } = model.prefill(history, { timestamps });
  * const { hidden } = model.append(cache, request, { timestamps: requestTimes });
+ * // With queryTime 'next', each call also takes the time of the request after its last item.
+ * const next = createHstu({ itemCount: 3706, queryTime: 'next' }, 42);
+ * const prefilled = next.prefill(history, { timestamps, requestTime: requestTimes[0] });
+ * next.append(prefilled.cache, request, { timestamps: requestTimes, requestTime: targetTime });
  */
 export function createHstu(config: Partial<HstuConfig> & { itemCount: number }, seed: number): SequentialModel {
   if (!Number.isFinite(seed)) {
@@ -116,14 +123,20 @@ export class Hstu extends AttentionSequentialModel {
     return this.config.timeBias !== false;
   }
 
+  protected override get readsRequestTime(): boolean {
+    return this.config.queryTime === 'next';
+  }
+
   protected appendTokens(where: string, cache: KVCache, items: Int32Array, options: SequenceOptions, independent: boolean, records: AppendAttentionRecord[] | null = null): AppendResult {
     const firstPosition = this.checkAppendRequest(where, cache, items, options, independent);
     const count = items.length;
     const newTimes = this.usesTime ? (options.timestamps ?? null) : null; // [count] or null
+    const requestTime = checkRequestTime(where, 'options.requestTime', options.requestTime, this.readsRequestTime && newTimes !== null);
+    const queryTimes = requestTime === null || newTimes === null ? newTimes : nextQueryTimes(items, newTimes, Float64Array.of(requestTime), 1, count); // [count] or null
 
     // Run the new tokens through every layer against the cached keys and values.
     const positions = Int32Array.from({ length: count }, (_, i) => firstPosition + (independent ? 0 : i)); // [count]
-    const { hidden, newKeys, newValues, weights } = this.attendToCache(where, cache, () => this.embed(items, positions, null), firstPosition, newTimes, count, independent, records !== null);
+    const { hidden, newKeys, newValues, weights } = this.attendToCache(where, cache, () => this.embed(items, positions, null), firstPosition, newTimes, count, independent, records !== null, queryTimes);
     if (records !== null && weights !== null) {
       const keyPositions = Int32Array.from([...headPositions(cache.layers[0].heads[0]), ...positions]); // [len + count]
       records.push({ queryPositions: positions, keyPositions, weights });
@@ -152,6 +165,7 @@ export class Hstu extends AttentionSequentialModel {
    * of cached rows (true of an uncompressed cache).
    *
    * @param newTimes - `[count]` seconds, or `null` when the cache stores no timestamps.
+   * @param queryTimes - `[count]` seconds from which the new queries measure time differences; default `newTimes`.
    */
   private attendToCache(
     where: string,
@@ -162,6 +176,7 @@ export class Hstu extends AttentionSequentialModel {
     count: number,
     independent: boolean,
     recordWeights = false,
+    queryTimes: Float64Array | null = newTimes,
   ): { hidden: Float32Array; newKeys: Float32Array[][]; newValues: Float32Array[][]; weights: Float32Array[] | null } {
     const { layers, heads, queryKeySize: dqk, valueSize: dv, maxLength, timeBuckets } = this.config;
     const kvHeads = kvHeadsOf(this.config);
@@ -188,7 +203,9 @@ export class Hstu extends AttentionSequentialModel {
           const headQueries = tf.slice(q, [0, head * dqk], [count, dqk]); // [count, dqk]
           const allKeys = kv.keys[kvHead]; // [len + count, dqk]
           const allValues = kv.values[kvHead]; // [len + count, dv]
-          const layout = (independent ? candidateLayout : appendLayout)(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets);
+          const layout = independent
+            ? candidateLayout(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets)
+            : appendLayout(headPositions(cached), cached.timestamps, mergeWeights(where, cached), firstPosition, newTimes, count, maxLength, timeBuckets, queryTimes);
           if (this.rotations !== null) {
             const buckets = (this.config.lsh as { buckets: number }).buckets;
             maskOtherBuckets(layout.scale, allKeys.dataSync() as Float32Array, dqk, this.rotations[layer][head], buckets, cached.keys.rows, count, 0);
@@ -274,8 +291,26 @@ export class Hstu extends AttentionSequentialModel {
       }
       return this.runLinformerLayers(x, batch, validMask, random);
     }
-    const layout = batchLayout(batch.items, batch.positions, batch.timestamps, batch.batch, batch.len, maxLength, timeBuckets);
+    const layout = batchLayout(batch.items, batch.positions, batch.timestamps, batch.batch, batch.len, maxLength, timeBuckets, this.queryTimesOf(batch));
     return this.runLayers(x, layout, validMask, batch.batch, batch.len, random, record);
+  }
+
+  /**
+   * Times from which the queries of a batch measure their time differences, `[batch, len]`:
+   * the tokens' own timestamps, or with `queryTime: 'next'` those of the next tokens and the
+   * request times (see {@link nextQueryTimes}). `null` when the batch has no timestamps.
+   *
+   * @throws RangeError when `queryTime` is `'next'` and the batch has timestamps but no request times.
+   */
+  private queryTimesOf(batch: EncoderBatch): Float64Array | null {
+    if (batch.timestamps === null || !this.readsRequestTime) {
+      return batch.timestamps;
+    }
+    const requestTimes = batch.requestTimes ?? null;
+    if (requestTimes === null || requestTimes.length !== batch.batch) {
+      throw new RangeError(invalidArgument('Hstu.encode', 'batch.requestTimes', `[batch] = [${batch.batch}] request times, which queryTime 'next' reads with timestamps`, requestTimes === null ? 'none' : `${requestTimes.length}`));
+    }
+    return nextQueryTimes(batch.items, batch.timestamps, requestTimes, batch.batch, batch.len);
   }
 
   /**

@@ -4,9 +4,9 @@ import { clickLogitsOf, clickLogitTensor, createCtrHeadWeights, type CtrHeadWeig
 import { incompatibleCache, invalidArgument, missingCtrHead } from '../messages';
 import type { SeededRandom } from '../random';
 import { l2Normalize } from '../ops/layers';
-import { prepareSequence, validateHidden, validateItems, validateTimestamps } from './input';
+import { checkRequestTime, checkRequestTimes, prepareSequence, validateHidden, validateItems, validateTimestamps } from './input';
 import { cacheHeadsOf, meanOverGroups } from '../variants/head-sharing';
-import type { AppendResult, EncoderBatch, ModelConfig, ModelKind, NamedVariable, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, TrainableModel } from './types';
+import type { AppendResult, EncoderBatch, ForwardBatchOptions, ModelConfig, ModelKind, NamedVariable, PrefillBatchOptions, PrefillOptions, PrefillResult, SequenceOptions, TrainableModel } from './types';
 
 /** Default number of last history queries kept in the attention statistics window. */
 export const DEFAULT_STATS_WINDOW = 64;
@@ -85,6 +85,14 @@ export abstract class BaseSequentialModel implements TrainableModel {
   /** Whether the model reads timestamps (then the cache stores them when prefill gets them). */
   protected abstract get usesTime(): boolean;
 
+  /**
+   * True when the model measures the last item's time differences from the request time
+   * whenever it reads timestamps (HSTU with `queryTime: 'next'`). Default false.
+   */
+  protected get readsRequestTime(): boolean {
+    return false;
+  }
+
   prefill(history: Int32Array, options: PrefillOptions = {}): PrefillResult {
     // Validate and cut the input window.
     const where = `${this.label}.prefill`;
@@ -98,6 +106,7 @@ export abstract class BaseSequentialModel implements TrainableModel {
     const { layers } = this.config;
     const heads = cacheHeadsOf(this.config);
     const timestamps = this.usesTime && options.timestamps !== undefined ? options.timestamps.slice(prepared.start) : null; // [len]
+    const requestTime = checkRequestTime(where, 'options.requestTime', options.requestTime, this.readsRequestTime && timestamps !== null);
 
     // Run the encoder on the window and read back keys, values and attention weights.
     const keys: Float32Array[] = []; // per layer [len, cacheHeads · dKey]
@@ -106,7 +115,7 @@ export abstract class BaseSequentialModel implements TrainableModel {
     if (len > 0) {
       tf.tidy(() => {
         const record: EncoderRecord = { keys: [], values: [], weights: options.recordStats === true ? [] : null, recordOnly: true };
-        this.encode(singleBatch(prepared.items, timestamps), null, record);
+        this.encode(singleBatch(prepared.items, timestamps, requestTime), null, record);
         for (let layer = 0; layer < layers; layer++) {
           keys.push(record.keys[layer].dataSync() as Float32Array);
           values.push(record.values[layer].dataSync() as Float32Array);
@@ -134,6 +143,8 @@ export abstract class BaseSequentialModel implements TrainableModel {
     if (options.timestamps !== undefined && options.timestamps.length !== histories.length) {
       throw new RangeError(invalidArgument(where, 'options.timestamps', `one array per history (${histories.length})`, `${options.timestamps.length} arrays`));
     }
+    const withTime = this.usesTime && options.timestamps !== undefined;
+    const requestTimes = checkRequestTimes(where, options.requestTimes, histories.length, this.readsRequestTime && withTime); // [histories] or null
     const prepared = histories.map((history, index) => {
       const result = prepareSequence(where, `histories[${index}]`, history, this.config.itemCount, this.config.maxLength);
       const times = options.timestamps?.[index];
@@ -153,10 +164,10 @@ export abstract class BaseSequentialModel implements TrainableModel {
       .sort((a, b) => prepared[a].items.length - prepared[b].items.length || a - b);
     for (let first = 0; first < order.length; first += batchSize) {
       const members = order.slice(first, first + batchSize);
-      const withTime = this.usesTime && options.timestamps !== undefined;
       const batch = rightPaddedBatch(
         members.map((index) => prepared[index].items),
         withTime ? members.map((index) => prepared[index].timestamps as Float64Array) : null,
+        requestTimes === null ? null : Float64Array.from(members, (index) => requestTimes[index]),
       );
 
       // One encoder pass, then each member's rows of the keys and values and its block of the weights.
@@ -227,13 +238,14 @@ export abstract class BaseSequentialModel implements TrainableModel {
     const len = prepared.items.length;
     const d = this.config.hiddenSize;
     const timestamps = options.timestamps?.subarray(prepared.start) ?? null;
+    const requestTime = checkRequestTime(where, 'options.requestTime', options.requestTime, this.readsRequestTime && this.usesTime && timestamps !== null);
     return tf.tidy(() => {
-      const hidden = this.encode(singleBatch(prepared.items, timestamps), null, null); // [len, d]
+      const hidden = this.encode(singleBatch(prepared.items, timestamps, requestTime), null, null); // [len, d]
       return tf.slice(hidden, [len - 1, 0], [1, d]).dataSync() as Float32Array;
     });
   }
 
-  forwardLastBatch(sequences: readonly Int32Array[], options: { batchSize?: number; timestamps?: readonly Float64Array[] } = {}): Float32Array {
+  forwardLastBatch(sequences: readonly Int32Array[], options: ForwardBatchOptions = {}): Float32Array {
     // Validate every sequence first, so that nothing runs on bad input.
     const where = `${this.label}.forwardLastBatch`;
     const batchSize = options.batchSize ?? DEFAULT_INFERENCE_BATCH;
@@ -243,6 +255,7 @@ export abstract class BaseSequentialModel implements TrainableModel {
     if (options.timestamps !== undefined && options.timestamps.length !== sequences.length) {
       throw new RangeError(invalidArgument(where, 'options.timestamps', `one array per sequence (${sequences.length})`, `${options.timestamps.length} arrays`));
     }
+    const requestTimes = checkRequestTimes(where, options.requestTimes, sequences.length, this.readsRequestTime && this.usesTime && options.timestamps !== undefined); // [sequences] or null
     const prepared = sequences.map((sequence, index) => {
       const result = prepareSequence(where, `sequences[${index}]`, sequence, this.config.itemCount, this.config.maxLength);
       validateTimestamps(where, options.timestamps?.[index], sequence.length);
@@ -261,6 +274,7 @@ export abstract class BaseSequentialModel implements TrainableModel {
       const batch = rightPaddedBatch(
         members.map((index) => prepared[index].items),
         options.timestamps === undefined ? null : members.map((index) => prepared[index].timestamps as Float64Array),
+        requestTimes === null ? null : Float64Array.from(members, (index) => requestTimes[index]),
       );
       const lastRows = new Int32Array(members.map((index, row) => row * batch.len + prepared[index].items.length - 1)); // [members]
       const rows = tf.tidy(() => tf.gather(this.encode(batch, null, null), lastRows).dataSync() as Float32Array); // [members, d]
@@ -375,13 +389,17 @@ export abstract class BaseSequentialModel implements TrainableModel {
   }
 }
 
-/** Wraps one unpadded sequence as a batch at positions 0..len-1. */
-export function singleBatch(items: Int32Array, timestamps: Float64Array | null): EncoderBatch {
+/**
+ * Wraps one unpadded sequence as a batch at positions 0..len-1.
+ *
+ * @param requestTime - seconds after the last item, or `null` when the model does not read it.
+ */
+export function singleBatch(items: Int32Array, timestamps: Float64Array | null, requestTime: number | null = null): EncoderBatch {
   const positions = new Int32Array(items.length); // [len]
   for (let i = 0; i < items.length; i++) {
     positions[i] = i;
   }
-  return { batch: 1, len: items.length, items, positions, timestamps };
+  return { batch: 1, len: items.length, items, positions, timestamps, requestTimes: requestTime === null ? null : Float64Array.of(requestTime) };
 }
 
 /**
@@ -389,8 +407,9 @@ export function singleBatch(items: Int32Array, timestamps: Float64Array | null):
  *
  * @param sequences - each `[len_i]`, no padding.
  * @param timestamps - each `[len_i]` seconds, or `null` when the sequences have none.
+ * @param requestTimes - `[sequences]` seconds after each last item, or `null` when the model does not read them.
  */
-export function rightPaddedBatch(sequences: readonly Int32Array[], timestamps: readonly Float64Array[] | null = null): EncoderBatch {
+export function rightPaddedBatch(sequences: readonly Int32Array[], timestamps: readonly Float64Array[] | null = null, requestTimes: Float64Array | null = null): EncoderBatch {
   const len = sequences.reduce((max, sequence) => Math.max(max, sequence.length), 0);
   const items = new Int32Array(sequences.length * len); // [batch, len]
   const positions = new Int32Array(sequences.length * len); // [batch, len]
@@ -402,7 +421,7 @@ export function rightPaddedBatch(sequences: readonly Int32Array[], timestamps: r
       positions[row * len + i] = i;
     }
   });
-  return { batch: sequences.length, len, items, positions, timestamps: times };
+  return { batch: sequences.length, len, items, positions, timestamps: times, requestTimes };
 }
 
 /** Copies columns `[offset, offset + width)` of a `[rows, cols]` row-major matrix, `[rows, width]`. */

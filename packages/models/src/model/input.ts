@@ -98,3 +98,46 @@ export function validateTimestamps(where: string, timestamps: Float64Array | und
     }
   }
 }
+
+/**
+ * Validates an optional request time and returns it when the model reads it.
+ *
+ * @param requestTime - seconds, or undefined.
+ * @param required - true when the model reads it (HSTU with `queryTime: 'next'` and timestamps given).
+ * @returns the request time when required, else `null`.
+ * @throws RangeError when it is required and missing, or given and not finite.
+ */
+export function checkRequestTime(where: string, argument: string, requestTime: number | undefined, required: boolean): number | null {
+  if (requestTime !== undefined && (typeof requestTime !== 'number' || !Number.isFinite(requestTime))) {
+    throw new RangeError(invalidArgument(where, argument, 'finite seconds', String(requestTime)));
+  }
+  if (!required) {
+    return null;
+  }
+  if (requestTime === undefined) {
+    throw new RangeError(invalidArgument(where, argument, "the time of the request after the last item, which HSTU with queryTime 'next' reads with timestamps", 'undefined; pass it, or build the model with queryTime \'own\''));
+  }
+  return requestTime;
+}
+
+/**
+ * Validates optional per-sequence request times, as {@link checkRequestTime} does for one.
+ *
+ * @param requestTimes - `[count]` seconds, or undefined.
+ * @returns `[count]` when required, else `null`.
+ */
+export function checkRequestTimes(where: string, requestTimes: Float64Array | undefined, count: number, required: boolean): Float64Array | null {
+  if (requestTimes !== undefined && (!(requestTimes instanceof Float64Array) || requestTimes.length !== count)) {
+    throw new RangeError(invalidShape(where, 'options.requestTimes', [count], requestTimes instanceof Float64Array ? requestTimes.length : NaN));
+  }
+  for (let i = 0; i < count && requestTimes !== undefined; i++) {
+    checkRequestTime(where, `options.requestTimes[${i}]`, requestTimes[i], false);
+  }
+  if (!required) {
+    return null;
+  }
+  if (requestTimes === undefined) {
+    checkRequestTime(where, 'options.requestTimes', undefined, true);
+  }
+  return requestTimes as Float64Array;
+}

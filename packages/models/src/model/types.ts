@@ -33,6 +33,13 @@ export interface AppendResult {
 export interface PrefillOptions {
   /** Timestamp of each history item in seconds, `[n]`; ignored by models that use no time. */
   timestamps?: Float64Array;
+  /**
+   * Time in seconds of the request that follows the history. HSTU with `queryTime: 'next'`
+   * measures the last history item's time differences from it, so a cache that later
+   * receives `append` should get the first appended item's timestamp here. Other models
+   * ignore it.
+   */
+  requestTime?: number;
   /** Record attention statistics for compression strategies. Default false. */
   recordStats?: boolean;
   /** Number of last history queries whose attention is kept in `stats.window`. Default 64. */
@@ -43,6 +50,8 @@ export interface PrefillOptions {
 export interface PrefillBatchOptions {
   /** Timestamps in seconds, one `[n_i]` array per history. Models that use no time ignore them. */
   timestamps?: readonly Float64Array[];
+  /** Request time in seconds after each history, `[histories]`, as {@link PrefillOptions.requestTime}. */
+  requestTimes?: Float64Array;
   /** Record attention statistics for compression strategies. Default false. */
   recordStats?: boolean;
   /** Number of last history queries whose attention is kept in `stats.window`. Default 64. */
@@ -59,6 +68,25 @@ export interface PrefillBatchOptions {
 export interface SequenceOptions {
   /** Timestamp of each item in seconds; ignored by models that use no time. */
   timestamps?: Float64Array;
+  /**
+   * Time in seconds of the request after the last item, as {@link PrefillOptions.requestTime}:
+   * read only by HSTU with `queryTime: 'next'`, for the last item's time differences.
+   */
+  requestTime?: number;
+}
+
+/** Options of {@link SequentialModel.forwardLastBatch}. */
+export interface ForwardBatchOptions {
+  /**
+   * Sequences per encoder pass.
+   * Default value: 128
+   * @minimum 1
+   */
+  batchSize?: number;
+  /** Timestamps in seconds, one `[n_i]` array per sequence. Models that use no time ignore them. */
+  timestamps?: readonly Float64Array[];
+  /** Request time in seconds after each sequence, `[sequences]`, as {@link SequenceOptions.requestTime}. */
+  requestTimes?: Float64Array;
 }
 
 /**
@@ -102,7 +130,7 @@ export interface SequentialModel {
    * position's hidden state of each, `[sequences.length, d]` row-major. Equal to calling
    * {@link forwardLast} on each sequence, within float32 rounding.
    */
-  forwardLastBatch(sequences: readonly Int32Array[], options?: { batchSize?: number; timestamps?: readonly Float64Array[] }): Float32Array;
+  forwardLastBatch(sequences: readonly Int32Array[], options?: ForwardBatchOptions): Float32Array;
   /** Scores every item for a hidden state `[d]`: `[itemCount + 1]`, entry 0 (padding) is -Infinity. */
   scoreAll(hidden: Float32Array): Float32Array;
   /** Scores the given items (each in 1..itemCount) for a hidden state `[d]`: `[k]`. */
@@ -154,6 +182,12 @@ export interface EncoderBatch {
   readonly positions: Int32Array;
   /** `[batch, len]` row-major timestamps in seconds, or `null` when the data has none. */
   readonly timestamps: Float64Array | null;
+  /**
+   * Time in seconds of the request after each sequence's last item, `[batch]`: in training,
+   * the timestamp of the last target. Read only by HSTU with `queryTime: 'next'`; absent or
+   * `null` otherwise.
+   */
+  readonly requestTimes?: Float64Array | null;
 }
 
 /**

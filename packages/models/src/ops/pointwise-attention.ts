@@ -41,9 +41,19 @@ export interface PointwiseAttentionLayout {
  * @param positions - `[batch, len]` positions counted from each sequence's first item.
  * @param timestamps - `[batch, len]` seconds, or `null`.
  * @param normalizer - N, the divisor of every attention weight (the maximum length).
+ * @param queryTimes - `[batch, len]` seconds from which each query measures its time differences; default `timestamps` (the query's own).
  * @returns arrays of `[batch, len, len]`.
  */
-export function batchLayout(items: Int32Array, positions: Int32Array, timestamps: Float64Array | null, batch: number, len: number, normalizer: number, buckets: number): PointwiseAttentionLayout {
+export function batchLayout(
+  items: Int32Array,
+  positions: Int32Array,
+  timestamps: Float64Array | null,
+  batch: number,
+  len: number,
+  normalizer: number,
+  buckets: number,
+  queryTimes: Float64Array | null = timestamps,
+): PointwiseAttentionLayout {
   // Right-padded sequences at positions 0, 1, ... share one block of relative positions.
   let sharedPositions = true;
   for (let flat = 0; flat < items.length && sharedPositions; flat++) {
@@ -75,8 +85,8 @@ export function batchLayout(items: Int32Array, positions: Int32Array, timestamps
         if (!sharedPositions) {
           positionIndex[offset + j] = positions[row + i] - positions[row + j];
         }
-        if (timeIndex !== null && timestamps !== null) {
-          timeIndex[offset + j] = timeBucket(timestamps[row + i] - timestamps[row + j], buckets);
+        if (timeIndex !== null && timestamps !== null && queryTimes !== null) {
+          timeIndex[offset + j] = timeBucket(queryTimes[row + i] - timestamps[row + j], buckets);
         }
         scale[offset + j] = 1 / normalizer;
       }
@@ -129,6 +139,7 @@ export function maskedLayout(bias: Float32Array, positions: Int32Array, timestam
  * @param cachedWeights - `[len]` merge weights, or `null` (all 1).
  * @param firstPosition - position of the first appended token.
  * @param newTimestamps - `[count]` seconds, or `null`.
+ * @param queryTimes - `[count]` seconds from which each appended query measures its time differences; default `newTimestamps` (the query's own).
  * @returns arrays of `[count, len + count]`.
  */
 export function appendLayout(
@@ -140,6 +151,7 @@ export function appendLayout(
   count: number,
   normalizer: number,
   buckets: number,
+  queryTimes: Float64Array | null = newTimestamps,
 ): PointwiseAttentionLayout {
   const len = cachedPositions.length;
   const width = len + count;
@@ -150,7 +162,7 @@ export function appendLayout(
   for (let i = 0; i < count; i++) {
     const offset = i * width;
     const position = firstPosition + i;
-    const time = newTimestamps === null ? 0 : newTimestamps[i];
+    const time = queryTimes === null ? 0 : queryTimes[i];
     for (let j = 0; j < len; j++) {
       // A beacon attends to the items of its own chunk that follow its position, so the distance is clamped at 0.
       positionIndex[offset + j] = Math.max(position - cachedPositions[j], 0);

@@ -68,6 +68,9 @@ export function shardTransferList(shard: TrainingShard): ArrayBuffer[] {
   if (encoder.timestamps !== null) {
     views.push(encoder.timestamps);
   }
+  if (encoder.requestTimes !== undefined && encoder.requestTimes !== null) {
+    views.push(encoder.requestTimes);
+  }
   if ('labels' in shard.batch) {
     views.push(shard.batch.labels);
   }

@@ -105,7 +105,9 @@ export interface TrainingBatch {
 
 /**
  * Builds a training batch: for each user, the inputs are the newest `maxLength` items of
- * `items[0 .. trainEnd - 1)` and the targets are the items that follow each of them.
+ * `items[0 .. trainEnd - 1)` and the targets are the items that follow each of them. With
+ * timestamps, each row's request time is the timestamp of its last target, the item after
+ * its last input.
  *
  * @param users - `[batch]` user indices, each with `trainEnd ≥ 2`.
  */
@@ -121,6 +123,7 @@ export function buildTrainingBatch(data: TrainingData, users: Int32Array, maxLen
   const positions = new Int32Array(users.length * len); // [batch, len]
   const targets = new Int32Array(users.length * len); // [batch, len]
   const timestamps = data.timestamps === undefined ? null : new Float64Array(users.length * len); // [batch, len]
+  const requestTimes = data.timestamps === undefined ? null : new Float64Array(users.length); // [batch]
   const rows: number[] = [];
   users.forEach((user, row) => {
     const length = inputLength(data, user, maxLength);
@@ -136,6 +139,9 @@ export function buildTrainingBatch(data: TrainingData, users: Int32Array, maxLen
       }
       rows.push(flat);
     }
+    if (requestTimes !== null && data.timestamps !== undefined) {
+      requestTimes[row] = data.timestamps[end - 1];
+    }
   });
-  return { encoder: { batch: users.length, len, items, positions, timestamps }, targets, rows: Int32Array.from(rows) };
+  return { encoder: { batch: users.length, len, items, positions, timestamps, requestTimes }, targets, rows: Int32Array.from(rows) };
 }

@@ -229,6 +229,13 @@ describe('parallelTrainStep', () => {
       const create = (): TrainableModel => createHstu({ itemCount: ITEMS, maxLength: 8, hiddenSize: 8, layers: 1, queryKeySize: 8, valueSize: 8, dropout: 0 }, 5) as unknown as TrainableModel;
       return { create, data, settings, singleStep: (model, optimizer, random) => trainStep(model, optimizer, buildTrainingBatch(data, USERS, 8), settings, random) };
     },
+    "HSTU with queryTime 'next', sampled softmax": () => {
+      // The workers must receive each row's request time, or their encoder rejects the batch.
+      const data = withTimestamps();
+      const settings = SETTINGS['sampled-softmax'];
+      const create = (): TrainableModel => createHstu({ itemCount: ITEMS, maxLength: 8, hiddenSize: 8, layers: 1, queryKeySize: 8, valueSize: 8, dropout: 0, queryTime: 'next' }, 5) as unknown as TrainableModel;
+      return { create, data, settings, singleStep: (model, optimizer, random) => trainStep(model, optimizer, buildTrainingBatch(data, USERS, 8), settings, random) };
+    },
   };
 
   it.each(Object.keys(cases))('%s: updates like the single-process step', async (name) => {
@@ -256,7 +263,7 @@ describe('parallelTrainStep', () => {
         const compared = (model: TrainableModel): Float32Array[] => weightsOf(model).filter((_, index) => !model.variables[index].name.endsWith('key/bias'));
         expect(maxRelativeDifference(compared(parallel), compared(single))).toBeLessThan(1e-5);
         const history = Int32Array.from([3, 4, 5, 6]);
-        const timestamps = { timestamps: Float64Array.from([0, 3600, 7200, 10800]) };
+        const timestamps = { timestamps: Float64Array.from([0, 3600, 7200, 10800]), requestTime: 14_400 };
         expect(maxRelativeDifference([parallel.forwardLast(history, timestamps)], [single.forwardLast(history, timestamps)])).toBeLessThan(1e-5);
       }
     } finally {
