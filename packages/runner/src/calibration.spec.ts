@@ -1,6 +1,6 @@
 import { createStrategy, type CompressionStrategy } from '@malloc/compression';
 import type { SequenceDataset } from '@malloc/data';
-import { createSasRec, initBackend } from '@malloc/models';
+import { createHstu, createSasRec, initBackend } from '@malloc/models';
 import { calibrateStrategies, calibrationHistories } from './calibration';
 import { allMethods, planCells } from './cells';
 import { createMemoryLogger } from './logger';
@@ -70,6 +70,18 @@ describe('calibrateStrategies', () => {
     model.dispose();
     expect(results).toEqual([null, { users: 2, sharedBytes: 256 }]);
     expect(logger.lines.some((line) => line.startsWith('info: Calibrated shared-basis'))).toBe(true);
+  });
+
+  it("calibrates HSTU with queryTime 'next' from the last training item's time", () => {
+    // The validation item's timestamp is held out, so the prefill's request time is the last training item's.
+    const model = createHstu({ itemCount: 13, maxLength: 10, hiddenSize: 8, layers: 2, heads: 1, queryKeySize: 8, valueSize: 8, queryTime: 'next' }, 1);
+    const cells = planCells(['shared-basis'], [0.75]);
+    const strategies = cells.map((cell) => createStrategy(cell.strategy, cell.params));
+
+    const results = calibrateStrategies(strategies, cells, { model, dataset: tinyDataset(), trainEnd: Int32Array.of(4, 0, 3), calibrationUsers: 256, sampleSeed: 0, logger: createMemoryLogger() });
+
+    model.dispose();
+    expect(results).toEqual([{ users: 2, sharedBytes: 256 }]);
   });
 
   it('returns the error of a cell that cannot be calibrated', () => {

@@ -83,7 +83,13 @@ export function calibrateStrategies(strategies: readonly (CompressionStrategy | 
         if (sample.histories.length === 0) {
           throw new RangeError(noCalibrationUsers(cells[c].strategy));
         }
-        caches = sample.histories.map((history, u) => options.model.prefill(history, { timestamps: sample.timestamps?.[u] }).cache);
+        // The request time that HSTU with queryTime 'next' reads is the last training item's own
+        // timestamp, because the next item's time belongs to the held-out validation item.
+        caches = sample.histories.map((history, u) => {
+          const times = sample.timestamps?.[u];
+          const requestTime = times === undefined || times.length === 0 ? {} : { requestTime: times[times.length - 1] };
+          return options.model.prefill(history, { timestamps: times, ...requestTime }).cache;
+        });
       }
 
       // Fit the shared state.
