@@ -167,7 +167,12 @@ export function modelRowLabel(modelId: string, settings: ModelSettings): string 
   if (RECURRENT_MODEL_METHOD_IDS.has(modelId)) {
     return modelId;
   }
-  const time = settings.timeBias === false ? '-notime' : settings.queryTime === 'next' ? '-nexttime' : '';
+  let time = '';
+  if (settings.timeBias === false) {
+    time = '-notime';
+  } else if (settings.queryTime === 'next') {
+    time = '-nexttime';
+  }
   return `${headVariantLabel(modelId, settings)}${sequenceVariantSuffix(settings)}${time}`;
 }
 

@@ -23,7 +23,7 @@ function sequence(length: number, offset = 0): { items: Int32Array; times: Float
   return { items, times };
 }
 
-/** The reference convention written out: each query's time is the next item's, the last one's the request time. */
+/** Returns each query's time under the reference convention: the next item's, and the request time for the last. */
 function shifted(times: Float64Array, requestTime: number): number[] {
   return [...Array.from(times.subarray(1)), requestTime];
 }
