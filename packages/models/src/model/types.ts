@@ -184,8 +184,8 @@ export interface EncoderBatch {
   readonly timestamps: Float64Array | null;
   /**
    * Time in seconds of the request after each sequence's last item, `[batch]`: in training,
-   * the timestamp of the last target. Read only by HSTU with `queryTime: 'next'`; absent or
-   * `null` otherwise.
+   * the timestamp of the last target. Only HSTU with `queryTime: 'next'` reads it, and it is
+   * absent or `null` otherwise.
    */
   readonly requestTimes?: Float64Array | null;
 }
