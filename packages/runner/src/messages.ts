@@ -156,6 +156,16 @@ export function trainingInterrupted(model: string, seed: number, epoch: number, 
   return `Training of ${model} (seed ${seed}) stopped at step ${step}/${steps} of epoch ${epoch}; the next run resumes from the last finished epoch checkpoint.`;
 }
 
+/** Builds the log line of a training that continues the state of a run with another epoch budget or patience. */
+export function budgetVariantAdopted(source: string, epochs: number, folder: string): string {
+  return `Continuing from the ${epochs}-epoch training state of ${source}, a run that differs only in training.epochs or training.patience; copied to ${folder} (the source stays as it was).`;
+}
+
+/** Builds the warning for a training state of another epoch budget or patience that cannot be continued. */
+export function budgetVariantUnusable(source: string, reason: string): string {
+  return `Not continuing from the training state of ${source}, a run that differs only in training.epochs or training.patience: ${reason}.`;
+}
+
 export function invalidRedisUrl(url: string): string {
   return `Invalid value for --redis: expected redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://..., received '${url}'. The password may instead come from REDIS_PASSWORD.`;
 }

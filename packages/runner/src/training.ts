@@ -8,6 +8,7 @@ import { ctrValidationAuc, type ClickLabels, type CtrSplit } from './evaluate-ct
 import type { Logger } from './logger';
 import { RunInterruptedError } from './interrupt';
 import { trainingInterrupted, trainingStarted, unknownModel } from './messages';
+import { adoptTrainingState, findBudgetVariant, writeTrainingKey, type TrainingKeyInputs } from './budget-variant';
 import { modelRowLabel } from './model-variants';
 import { hashJson } from './provenance';
 import { canonicalTraining } from './trained-settings';
@@ -98,14 +99,22 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
  * @returns 16 hexadecimal digits.
  */
 export function trainedModelKey(config: RunConfig, modelId: string, fingerprint: string, seed: number, ctrKey: Record<string, unknown> = {}): string {
+  return hashJson(trainedModelKeyInputs(config, modelId, fingerprint, seed, ctrKey)).slice(0, 16);
+}
+
+/** Returns the values that {@link trainedModelKey} hashes. */
+export function trainedModelKeyInputs(config: RunConfig, modelId: string, fingerprint: string, seed: number, ctrKey: Record<string, unknown> = {}): TrainingKeyInputs {
   const training = canonicalTraining(config.training, Object.keys(ctrKey).length === 0 ? 'retrieval' : 'ctr');
-  return hashJson({ modelId, model: config.model, training, fingerprint, seed, ...ctrKey }).slice(0, 16);
+  return { modelId, model: config.model, training, fingerprint, seed, ...ctrKey };
 }
 
 /**
  * Returns a trained model for (dataset, model, settings, seed), training it only when the
  * checkpoint cache has no finished model for exactly this configuration and data. An
- * interrupted training resumes from its last epoch checkpoint.
+ * interrupted training resumes from its last epoch checkpoint. A training with no state of its
+ * own continues the state of a run that differs only in `training.epochs` or
+ * `training.patience` (see {@link findBudgetVariant}), so that raising the budget or the
+ * patience does not retrain the epochs already run.
  */
 export async function obtainTrainedModel(
   config: RunConfig,
@@ -124,13 +133,24 @@ export async function obtainTrainedModel(
 
   // The checkpoint folder is keyed by everything that changes the trained weights.
   const ctrKey = ctr === null ? {} : { task: 'ctr', impressions: ctr.split.impressions, labelSource: ctr.labels.source, clickThreshold: ctr.labels.clickThreshold };
-  const key = trainedModelKey(config, modelId, fingerprint, seed, ctrKey);
-  const folder = join(config.out, 'checkpoints', `${dataset.name}__${modelId}__${key}__seed${seed}`);
+  const keyInputs = trainedModelKeyInputs(config, modelId, fingerprint, seed, ctrKey);
+  const folderName = `${dataset.name}__${modelId}__${hashJson(keyInputs).slice(0, 16)}__seed${seed}`;
+  const checkpoints = join(config.out, 'checkpoints');
+  const folder = join(checkpoints, folderName);
   const finalDir = join(folder, 'final');
   if (existsSync(finalDir)) {
     logger.info(`Reusing trained ${modelId} (seed ${seed}) from ${finalDir}`);
     const model = await loadCheckpoint(finalDir, { dataFingerprint: fingerprint });
     return { model, summary: { checkpoint: finalDir, reused: true, epochsRun: 0, bestEpoch: null, bestValidation: null, seconds: 0, lastTokensPerSecond: null } };
+  }
+
+  // Without a state of its own, continue the state of a run that differs only in its epoch budget or patience.
+  writeTrainingKey(folder, keyInputs);
+  if (!existsSync(join(folder, 'train', 'training.json'))) {
+    const variant = findBudgetVariant(checkpoints, folderName, keyInputs, logger);
+    if (variant !== null) {
+      adoptTrainingState(variant, folder, logger);
+    }
   }
 
   // Train with per-epoch checkpoints, selecting the model on the validation split only.
