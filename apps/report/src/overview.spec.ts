@@ -22,6 +22,30 @@ describe('summarizeSettings', () => {
     expect(summary.seeds).toBe(2);
   });
 
+  it('weighs a rerun seed once', () => {
+    const rows = rowsOf([
+      okRow({ seed: 1, metrics: metricsWith(0.1), bytesPerUser: 100 }),
+      okRow({ seed: 1, metrics: metricsWith(0.3), bytesPerUser: 100 }),
+      okRow({ seed: 2, metrics: metricsWith(0.4), bytesPerUser: 400 }),
+    ]);
+
+    const [summary] = summarizeSettings(rows);
+
+    // Seed 1: (0.1 + 0.3) / 2 = 0.2, seed 2: 0.4, so (0.2 + 0.4) / 2 = 0.3; bytes (100 + 400) / 2 = 250.
+    expect(summary.accuracy).toBeCloseTo(0.3, 12);
+    expect(summary.bytesPerUser).toBe(250);
+    expect(summary.seeds).toBe(2);
+  });
+
+  it('counts each row without a seed as a seed', () => {
+    const rows = rowsOf([okRow({ seed: null, metrics: metricsWith(0.1) }), okRow({ seed: null, metrics: metricsWith(0.3) })]);
+
+    const [summary] = summarizeSettings(rows);
+
+    expect(summary.accuracy).toBeCloseTo(0.2, 12);
+    expect(summary.seeds).toBe(2);
+  });
+
   it('leaves out rows without a cache', () => {
     expect(summarizeSettings(rowsOf([okRow({ protocol: 'none', strategy: 'recompute' })]))).toEqual([]);
   });

@@ -21,7 +21,10 @@ export interface SettingSummary {
   bytesPerUser: number;
   /** Mean uncompressed bytes per user over the seeds. */
   fullBytesPerUser: number;
-  /** Number of rows (seeds) averaged. */
+  /**
+   * Number of seeds averaged. Rows of one seed (a rerun of a cell) are averaged first, so that a
+   * seed weighs as much as any other. Each row without a seed counts as a seed of its own.
+   */
   seeds: number;
 }
 
@@ -44,7 +47,8 @@ export interface OverviewGroup {
 /**
  * Averages ok rows over seeds: one summary per (dataset, model, task, strategy, setting,
  * protocol) with a finite accuracy, positive stored bytes and positive full bytes. Rows of
- * protocol `none` keep no cache, so they are left out.
+ * protocol `none` keep no cache, so they are left out. Rows of the same seed are averaged
+ * before the seeds.
  */
 export function summarizeSettings(rows: readonly ResultRow[]): SettingSummary[] {
   const groups = new Map<string, ResultRow[]>();
@@ -61,6 +65,14 @@ export function summarizeSettings(rows: readonly ResultRow[]): SettingSummary[] 
 
   const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
   return [...groups.values()].map((members) => {
+    // Average each seed's rows, then the seeds.
+    const bySeed = new Map<string, ResultRow[]>();
+    members.forEach((row, index) => {
+      const seedKey = row.seed === null ? `row ${index}` : `seed ${row.seed}`;
+      bySeed.set(seedKey, [...(bySeed.get(seedKey) ?? []), row]);
+    });
+    const seedMeans = (value: (row: ResultRow) => number): number[] => [...bySeed.values()].map((seedRows) => mean(seedRows.map(value)));
+
     const first = members[0];
     return {
       dataset: first.dataset,
@@ -71,10 +83,10 @@ export function summarizeSettings(rows: readonly ResultRow[]): SettingSummary[] 
       setting: first.setting,
       protocol: first.protocol,
       metric: accuracyMetric(first.task),
-      accuracy: mean(members.map((row) => accuracyOf(row) as number)),
-      bytesPerUser: mean(members.map((row) => row.bytesPerUser as number)),
-      fullBytesPerUser: mean(members.map((row) => row.fullBytesPerUser as number)),
-      seeds: members.length,
+      accuracy: mean(seedMeans((row) => accuracyOf(row) as number)),
+      bytesPerUser: mean(seedMeans((row) => row.bytesPerUser as number)),
+      fullBytesPerUser: mean(seedMeans((row) => row.fullBytesPerUser as number)),
+      seeds: bySeed.size,
     };
   });
 }
