@@ -18,9 +18,9 @@ const KEY_FORMAT = 'malloc-training-key';
 const BUDGET_FIELDS = ['epochs', 'patience'] as const;
 
 /**
- * What a checkpoint key hashes: model id, model and training settings, data fingerprint, seed
- * and the CTR task's label settings. `training` contains `epochs` and `patience` among its
- * fields.
+ * Values that a checkpoint key hashes: model id, model and training settings, data
+ * fingerprint, seed and the CTR task's label settings. `training` contains `epochs` and
+ * `patience` among its fields.
  */
 export interface TrainingKeyInputs {
   training: Record<string, unknown>;
@@ -143,9 +143,9 @@ export function findBudgetVariant(checkpoints: string, own: string, inputs: Trai
  * already there belongs to a training that got there first. The source folder is left as it
  * was.
  *
- * @returns whether the state was copied; `false` when `folder` meanwhile got a manifest of its
- *   own, or (with a warning) when the source changed or failed its check while it was read,
- *   for example because another run was saving an epoch.
+ * @returns whether the state was copied. It is `false` when `folder` meanwhile got a manifest
+ *   of its own. It is also `false`, with a warning, when the source changed or failed its
+ *   check while it was read, for example because another run was saving an epoch.
  */
 export function adoptTrainingState(variant: BudgetVariant, folder: string, logger: Logger): boolean {
   // Read the manifest and the binary it names, and check the binary.

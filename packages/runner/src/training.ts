@@ -95,6 +95,10 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
  * the trained weights. `training.negativeSampling` enters as `canonicalTraining` writes it,
  * so that `'shared'` keeps the keys of checkpoints written before the option existed.
  *
+ * NOTE: with `training.validationUsers` set, `evaluation.sampleSeed` picks the validation
+ * users that select the epoch, and the key does not contain it, so runs that differ only in
+ * that seed share a checkpoint.
+ *
  * @param ctrKey - the CTR task's settings that change the labels; empty for next-item training.
  * @returns 16 hexadecimal digits.
  */
