@@ -31,6 +31,29 @@ describe('trainedModelKey', () => {
   });
 });
 
+describe('trainedModelKey and the validation sample', () => {
+  const base = resolveConfig(null, { preset: 'smoke' });
+  const withSample = (validationUsers: number | null, sampleSeed: number) => ({ ...base, training: { ...base.training, validationUsers }, evaluation: { ...base.evaluation, sampleSeed } });
+
+  it('keeps the old key for sample seed 0', () => {
+    // The key before the field existed: the inputs without a validation sample seed.
+    const config = withSample(60, 0);
+    const before = hashJson({ modelId: 'sasrec', model: config.model, training: config.training, fingerprint: 'data', seed: 1 }).slice(0, 16);
+
+    expect(trainedModelKey(config, 'sasrec', 'data', 1)).toBe(before);
+  });
+
+  it('separates models whose validation users come from other seeds', () => {
+    const keys = [0, 1, 2].map((sampleSeed) => trainedModelKey(withSample(60, sampleSeed), 'sasrec', 'data', 1));
+
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it('ignores the sample seed when every validation user is scored', () => {
+    expect(trainedModelKey(withSample(null, 5), 'sasrec', 'data', 1)).toBe(trainedModelKey(withSample(null, 0), 'sasrec', 'data', 1));
+  });
+});
+
 describe('runConfigHash', () => {
   const base = resolveConfig(null, { preset: 'smoke' });
 

@@ -95,9 +95,10 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
  * the trained weights. `training.negativeSampling` enters as `canonicalTraining` writes it,
  * so that `'shared'` keeps the keys of checkpoints written before the option existed.
  *
- * NOTE: with `training.validationUsers` set, `evaluation.sampleSeed` picks the validation
- * users that select the epoch, and the key does not contain it, so runs that differ only in
- * that seed share a checkpoint.
+ * With `training.validationUsers` set, `evaluation.sampleSeed` picks the validation users that
+ * select the epoch, so a seed other than the default 0 enters the key as
+ * `validationSampleSeed`. Seed 0, or every validation user, adds nothing, which keeps the keys
+ * of checkpoints written before the field existed.
  *
  * @param ctrKey - the CTR task's settings that change the labels; empty for next-item training.
  * @returns 16 hexadecimal digits.
@@ -109,7 +110,9 @@ export function trainedModelKey(config: RunConfig, modelId: string, fingerprint:
 /** Returns the values that {@link trainedModelKey} hashes. */
 export function trainedModelKeyInputs(config: RunConfig, modelId: string, fingerprint: string, seed: number, ctrKey: Record<string, unknown> = {}): TrainingKeyInputs {
   const training = canonicalTraining(config.training, Object.keys(ctrKey).length === 0 ? 'retrieval' : 'ctr');
-  return { modelId, model: config.model, training, fingerprint, seed, ...ctrKey };
+  const sampleSeed = config.evaluation.sampleSeed;
+  const validationSample = config.training.validationUsers !== null && sampleSeed !== 0 ? { validationSampleSeed: sampleSeed } : {};
+  return { modelId, model: config.model, training, fingerprint, seed, ...ctrKey, ...validationSample };
 }
 
 /**
