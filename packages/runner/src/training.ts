@@ -97,8 +97,8 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
  *
  * With `training.validationUsers` set, `evaluation.sampleSeed` picks the validation users that
  * select the epoch, so a seed other than the default 0 enters the key as
- * `validationSampleSeed`. Seed 0, or every validation user, adds nothing, which keeps the keys
- * of checkpoints written before the field existed.
+ * `validationSampleSeed`. With seed 0 or `validationUsers: null` nothing is added, so
+ * checkpoints written before the field existed keep their keys.
  *
  * @param ctrKey - the CTR task's settings that change the labels; empty for next-item training.
  * @returns 16 hexadecimal digits.
