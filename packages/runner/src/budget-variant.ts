@@ -19,7 +19,7 @@ const BUDGET_FIELDS = ['epochs', 'patience'] as const;
 
 /**
  * Values that a checkpoint key hashes: model id, model and training settings, data
- * fingerprint, seed and the CTR task's label settings. `training` contains `epochs` and
+ * fingerprint, seed, the CTR task's label settings and a non-default validation sample seed. `training` contains `epochs` and
  * `patience` among its fields.
  */
 export interface TrainingKeyInputs {

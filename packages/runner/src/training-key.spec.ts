@@ -43,13 +43,13 @@ describe('trainedModelKey and the validation sample', () => {
     expect(trainedModelKey(config, 'sasrec', 'data', 1)).toBe(before);
   });
 
-  it('separates models whose validation users come from other seeds', () => {
+  it('separates keys of other sample seeds', () => {
     const keys = [0, 1, 2].map((sampleSeed) => trainedModelKey(withSample(60, sampleSeed), 'sasrec', 'data', 1));
 
     expect(new Set(keys).size).toBe(3);
   });
 
-  it('ignores the sample seed when every validation user is scored', () => {
+  it('ignores the seed without a sample', () => {
     expect(trainedModelKey(withSample(null, 5), 'sasrec', 'data', 1)).toBe(trainedModelKey(withSample(null, 0), 'sasrec', 'data', 1));
   });
 });
