@@ -26,6 +26,7 @@ import { seededSample } from './sampling';
 import { assignShards, groupKey, type Shard } from './shard';
 import { formatSummaryTable } from './summary';
 import { MODEL_IDS, RECURRENT_MODEL_IDS, RECURRENT_STRATEGIES, datasetFingerprint, obtainTrainedModel } from './training';
+import { checkTrainOnValidation } from './train-on-validation';
 
 /** Outcome of one bench run. */
 export interface BenchOutcome {
@@ -81,6 +82,7 @@ export async function runBench(requested: RunConfig, logger: Logger, options: Be
   rejectRecurrentStrategies(config.models, cells);
   checkSequenceVariantModels(config.models, config.model);
   checkTimeBiasModels(config.models, config.model, config.task);
+  checkTrainOnValidation(config.training, config.task);
   const progress = options.progress ?? silentProgress;
   const shouldStop = (): boolean => options.stop?.stopped === true;
   const groups = options.shard === undefined ? null : new Set(assignShards(config.models, config.seeds, options.shard.count)[options.shard.index]);

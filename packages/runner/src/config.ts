@@ -62,6 +62,12 @@ export interface TrainingSettings {
   patience: number | null;
   validationUsers: number | null;
   /**
+   * Trains on each user's validation item as well and keeps the last epoch (see
+   * `trainingEnd` in train-on-validation.ts); unset means false. Left out of the defaults so
+   * that configuration hashes stay unchanged.
+   */
+  trainOnValidation?: boolean;
+  /**
    * Replicas of the model that train in parallel, each in its own thread (see `TrainOptions.workers`
    * of `@malloc/models`); unset means 1. Left out of the defaults so that configuration hashes
    * stay unchanged.

@@ -9,6 +9,7 @@ export * from './summary';
 export * from './provenance';
 export * from './sampling';
 export * from './training';
+export * from './train-on-validation';
 export * from './logger';
 export * from './shard';
 export * from './merge';

@@ -149,7 +149,8 @@ export function evaluationInterrupted(done: number, total: number): string {
  */
 export function trainingStarted(label: string, seed: number, dataset: string, training: TrainingSettings, loss: string): string {
   const negatives = loss === 'sampled-softmax' ? ` with ${training.negatives} ${training.negativeSampling} negatives` : '';
-  return `Training ${label} (seed ${seed}) on ${dataset}: up to ${training.epochs} epochs, batch ${training.batchSize}, ${loss}${negatives}`;
+  const budget = training.trainOnValidation === true ? `${training.epochs} epochs on the validation items as well, keeping the last` : `up to ${training.epochs} epochs`;
+  return `Training ${label} (seed ${seed}) on ${dataset}: ${budget}, batch ${training.batchSize}, ${loss}${negatives}`;
 }
 
 export function trainingInterrupted(model: string, seed: number, epoch: number, step: number, steps: number): string {
@@ -234,6 +235,16 @@ export function ctrOneShotOnly(protocol: string): string {
 /** Builds the error for a sequence-level model variant set for a model that does not implement it. */
 export function sequenceVariantModel(model: string, field: string, accepted: readonly string[]): string {
   return `${field} is set, but model '${model}' does not implement it (implemented by: ${list(accepted)}); remove '${model}' from the models or run it in a separate configuration without ${field}.`;
+}
+
+/** Error for `training.trainOnValidation` in a CTR run. */
+export function trainOnValidationWithCtr(): string {
+  return 'training.trainOnValidation is true, but task is ctr, whose validation part is a block of impressions of its own; remove training.trainOnValidation or run the retrieval task.';
+}
+
+/** Error for `training.trainOnValidation` together with early stopping. */
+export function trainOnValidationWithPatience(patience: number): string {
+  return `training.trainOnValidation is true, so the validation items are training targets and cannot stop the training, but training.patience is ${patience}; set training.patience to null and training.epochs to the budget to train.`;
 }
 
 /** Error for `model.queryTime: 'next'` together with `model.timeBias: false`. */

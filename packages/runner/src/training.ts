@@ -13,6 +13,7 @@ import { modelRowLabel } from './model-variants';
 import { hashJson } from './provenance';
 import { canonicalTraining } from './trained-settings';
 import { seededSample } from './sampling';
+import { trainingEnd } from './train-on-validation';
 
 /** Model ids the runner can train. */
 export const MODEL_IDS: readonly string[] = ['sasrec', 'hstu', 'gru4rec', 'rwkv'];
@@ -97,8 +98,9 @@ export function datasetFingerprint(dataset: SequenceDataset): string {
  *
  * With `training.validationUsers` set, `evaluation.sampleSeed` picks the validation users that
  * select the epoch, so a seed other than the default 0 enters the key as
- * `validationSampleSeed`. With seed 0 or `validationUsers: null` nothing is added, so
- * checkpoints written before the field existed keep their keys.
+ * `validationSampleSeed`. With seed 0, `validationUsers: null` or `trainOnValidation` (which
+ * validates nothing) it is left out, so checkpoints written before the field existed keep
+ * their keys.
  *
  * @param ctrKey - the CTR task's settings that change the labels; empty for next-item training.
  * @returns 16 hexadecimal digits.
@@ -111,7 +113,8 @@ export function trainedModelKey(config: RunConfig, modelId: string, fingerprint:
 export function trainedModelKeyInputs(config: RunConfig, modelId: string, fingerprint: string, seed: number, ctrKey: Record<string, unknown> = {}): TrainingKeyInputs {
   const training = canonicalTraining(config.training, Object.keys(ctrKey).length === 0 ? 'retrieval' : 'ctr');
   const sampleSeed = config.evaluation.sampleSeed;
-  const validationSample = config.training.validationUsers !== null && sampleSeed !== 0 ? { validationSampleSeed: sampleSeed } : {};
+  const validated = config.training.validationUsers !== null && config.training.trainOnValidation !== true;
+  const validationSample = validated && sampleSeed !== 0 ? { validationSampleSeed: sampleSeed } : {};
   return { modelId, model: config.model, training, fingerprint, seed, ...ctrKey, ...validationSample };
 }
 
@@ -160,8 +163,10 @@ export async function obtainTrainedModel(
     }
   }
 
-  // Train with per-epoch checkpoints, selecting the model on the validation split only.
+  // Train with per-epoch checkpoints, selecting the model on the validation split only; a
+  // training on the validation items keeps its last epoch instead.
   const model = createModel(modelId, config, dataset.itemCount, seed);
+  const refit = ctr === null && config.training.trainOnValidation === true;
   const validationUsers = seededSample(ctr === null ? split.validation.users.length : ctr.split.validation.users.length, config.training.validationUsers, config.evaluation.sampleSeed);
   const training = config.training;
   const loss = ctr === null ? training.loss : 'ctr-bce';
@@ -172,7 +177,7 @@ export async function obtainTrainedModel(
       itemCount: dataset.itemCount,
       offsets: dataset.offsets,
       items: dataset.items,
-      trainEnd: ctr === null ? split.trainEnd : ctr.split.trainEnd,
+      trainEnd: ctr === null ? trainingEnd(split, refit) : ctr.split.trainEnd,
       ...(dataset.timestamps === null ? {} : { timestamps: dataset.timestamps }),
       ...(ctr === null ? {} : { labels: ctr.labels.labels }),
     },
@@ -190,7 +195,7 @@ export async function obtainTrainedModel(
       workers: training.workers,
       checkpointDir: join(folder, 'train'),
       logger,
-      validate: (candidate) => (ctr === null ? validationNdcg(candidate, dataset, split, validationUsers) : ctrValidationAuc(candidate, dataset, ctr.labels.labels, ctr.split.validation, validationUsers)),
+      ...(refit ? {} : { validate: (candidate: SequentialModel) => (ctr === null ? validationNdcg(candidate, dataset, split, validationUsers) : ctrValidationAuc(candidate, dataset, ctr.labels.labels, ctr.split.validation, validationUsers)) }),
       onProgress: (progress) => {
         // The epoch checkpoints already written let the next run resume from the last epoch.
         if (hooks.shouldStop?.() === true) {
