@@ -1,0 +1,57 @@
+import { generateSynthetic, leaveOneOut, type LeaveOneOutSplit, type SequenceDataset } from '@malloc/data';
+import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
+import { createGru4Rec, createHstu, createSasRec, initBackend, type SequentialModel } from '@malloc/models';
+import { validationNdcg } from './training';
+
+/** Validation NDCG@10 computed one user at a time with `forwardLast`, as a second route. */
+function perUserNdcg(model: SequentialModel, dataset: SequenceDataset, split: LeaveOneOutSplit, userIndices: Int32Array): number {
+  const accumulator = new RankingAccumulator([10]);
+  for (const j of userIndices) {
+    const start = dataset.offsets[split.validation.users[j]];
+    const end = start + split.validation.inputEnd[j];
+    const first = Math.max(start, end - model.config.maxLength);
+    const timestamps = dataset.timestamps?.subarray(first, end);
+    const hidden = model.forwardLast(dataset.items.subarray(first, end), { timestamps, requestTime: dataset.timestamps?.[end] });
+    accumulator.add(rankOfTarget(model.scoreAll(hidden), split.validation.targets[j], { exclude: dataset.items.subarray(start, end) }));
+  }
+  return accumulator.means()['ndcg@10'];
+}
+
+describe('validationNdcg', () => {
+  // Histories of 3 to 30 items against a maximum length of 8, so most inputs are capped.
+  const dataset = generateSynthetic({ users: 40, items: 30, meanLength: 14, maxLength: 30, seed: 5 });
+  const split = leaveOneOut(dataset);
+  const everyone = Int32Array.from(split.validation.users, (_, j) => j);
+  const config = { itemCount: dataset.itemCount, maxLength: 8, hiddenSize: 8, layers: 2, heads: 2, dropout: 0 };
+  const models: [string, () => SequentialModel][] = [
+    ['sasrec', () => createSasRec(config, 3)],
+    ['hstu', () => createHstu({ ...config, queryKeySize: 4, valueSize: 4, queryTime: 'next' }, 3)],
+    ['gru4rec', () => createGru4Rec({ ...config, heads: 1 }, 3)],
+  ];
+
+  beforeAll(async () => {
+    await initBackend('cpu');
+
+    // HSTU reads the request time only when the data has timestamps.
+    expect(dataset.timestamps).not.toBeNull();
+  });
+
+  it.each(models)('batched %s equals per-user', (_name, create) => {
+    const model = create();
+    const expected = perUserNdcg(model, dataset, split, everyone);
+
+    expect(expected).toBeGreaterThan(0);
+    expect(validationNdcg(model, dataset, split, everyone)).toBeCloseTo(expected, 6);
+    expect(validationNdcg(model, dataset, split, everyone, 3)).toBeCloseTo(expected, 6);
+    model.dispose();
+  });
+
+  it('scores only the sampled users', () => {
+    const model = createSasRec(config, 4);
+    const sample = Int32Array.from([1, 4, 9, 17]);
+
+    expect(validationNdcg(model, dataset, split, sample)).toBeCloseTo(perUserNdcg(model, dataset, split, sample), 6);
+    expect(validationNdcg(model, dataset, split, new Int32Array(0))).toBe(0);
+    model.dispose();
+  });
+});
