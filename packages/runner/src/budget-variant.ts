@@ -120,7 +120,9 @@ export function findBudgetVariant(checkpoints: string, own: string, inputs: Trai
     if (validations.length === 0 || validations.length > epochs) {
       continue;
     }
-    if (validations.some((value) => typeof value !== 'number')) {
+    // Without patience nothing stops early, so epochs without a validation score (a training
+    // with trainOnValidation) can be continued as well.
+    if (patience !== null && validations.some((value) => typeof value !== 'number')) {
       logger.warn(budgetVariantUnusable(folder, 'some of its epochs have no validation score'));
       continue;
     }

@@ -149,7 +149,7 @@ export function evaluationInterrupted(done: number, total: number): string {
  */
 export function trainingStarted(label: string, seed: number, dataset: string, training: TrainingSettings, loss: string): string {
   const negatives = loss === 'sampled-softmax' ? ` with ${training.negatives} ${training.negativeSampling} negatives` : '';
-  const budget = training.trainOnValidation === true ? `${training.epochs} epochs on the validation items as well, keeping the last` : `up to ${training.epochs} epochs`;
+  const budget = training.trainOnValidation === true ? `${training.epochs} epochs with the validation items among the targets, keeping the last` : `up to ${training.epochs} epochs`;
   return `Training ${label} (seed ${seed}) on ${dataset}: ${budget}, batch ${training.batchSize}, ${loss}${negatives}`;
 }
 
@@ -244,7 +244,7 @@ export function trainOnValidationWithCtr(): string {
 
 /** Error for `training.trainOnValidation` together with early stopping. */
 export function trainOnValidationWithPatience(patience: number): string {
-  return `training.trainOnValidation is true, so the validation items are training targets and cannot stop the training, but training.patience is ${patience}; set training.patience to null and training.epochs to the budget to train.`;
+  return `training.trainOnValidation is true, so the validation items are training targets and cannot stop the training, but training.patience is ${patience}. Set training.patience to null and training.epochs to the budget to train, or remove training.trainOnValidation to stop early on validation.`;
 }
 
 /** Error for `model.queryTime: 'next'` together with `model.timeBias: false`. */

@@ -9,7 +9,7 @@ import { createMemoryLogger } from './logger';
 import { trainOnValidationWithCtr, trainOnValidationWithPatience } from './messages';
 import { readResults } from './results-store';
 import { checkTrainOnValidation, trainingEnd } from './train-on-validation';
-import { canonicalTraining } from './trained-settings';
+import { canonicalTraining, runConfigHash } from './trained-settings';
 import { trainedModelKey } from './training';
 
 /** Users [11, 12, 13, 14, 15], [1, 2] (too short to evaluate) and [3, 4, 5]. */
@@ -71,6 +71,17 @@ describe('training on the validation items', () => {
     expect(trainedModelKey(onOtherSample, 'sasrec', 'f', 1)).toBe(trainedModelKey(on, 'sasrec', 'f', 1));
   });
 
+  it('ignores validationUsers when true', () => {
+    const base = resolveConfig(null, { preset: 'smoke' });
+    const on = { ...base, training: { ...base.training, trainOnValidation: true, validationUsers: 60 } };
+    const onAll = { ...on, training: { ...on.training, validationUsers: null } };
+    const offAll = { ...base, training: { ...base.training, validationUsers: null } };
+
+    expect(trainedModelKey(onAll, 'sasrec', 'f', 1)).toBe(trainedModelKey(on, 'sasrec', 'f', 1));
+    expect(runConfigHash(onAll)).toBe(runConfigHash(on));
+    expect(trainedModelKey(offAll, 'sasrec', 'f', 1)).not.toBe(trainedModelKey(base, 'sasrec', 'f', 1));
+  });
+
   describe('runBench', () => {
     jest.setTimeout(240_000);
     let out: string;
@@ -105,7 +116,19 @@ describe('training on the validation items', () => {
       expect(state.state.epochs.every((epoch) => epoch.validation === undefined || epoch.validation === null)).toBe(true);
       expect(row.status).toBe('ok');
       expect(row.training).toMatchObject({ bestEpoch: 2, bestValidation: null, settings: { training: { trainOnValidation: true } } });
-      expect(logger.lines.some((line) => line.includes('2 epochs on the validation items as well, keeping the last'))).toBe(true);
+      expect(logger.lines.some((line) => line.includes('2 epochs with the validation items among the targets, keeping the last'))).toBe(true);
+    });
+
+    it('continues the training with more epochs', async () => {
+      const base = resolveConfig(null, { preset: 'smoke', out, backend: 'cpu' });
+      const config: RunConfig = { ...base, models: ['sasrec'], strategies: ['full'], training: { ...base.training, epochs: 3, trainOnValidation: true } };
+      const logger = createMemoryLogger();
+
+      await runBench(config, logger);
+
+      expect(logger.lines.some((line) => line.startsWith('info: Continuing from the 2-epoch training state'))).toBe(true);
+      expect(logger.lines.filter((line) => /^info: epoch \d+\/3/.test(line))).toEqual([expect.stringMatching(/^info: epoch 3\/3/)]);
+      expect(readdirSync(join(out, 'checkpoints'))).toHaveLength(2);
     });
   });
 });

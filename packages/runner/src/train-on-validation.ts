@@ -28,7 +28,8 @@ export function checkTrainOnValidation(training: TrainingSettings, task: TaskNam
  * validation item. With `trainOnValidation`, every evaluated user trains on n − 1 items, so
  * the validation item becomes the last training target, as in generative-recommenders
  * (`ignore_last_n=1`). The test item stays out of training either way. Users with fewer than
- * 3 items keep 0 in both cases, so the same users train.
+ * 3 items keep 0. Users with exactly 3 items go from 1 to 2, so they train only with the
+ * setting, because a training sequence needs at least 2 items.
  *
  * @see Zhai et al., "Actions Speak Louder than Words", ICML 2024, arXiv:2402.17152 (the
  *   reference code trains on all but each user's last item).

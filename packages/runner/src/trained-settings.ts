@@ -58,14 +58,15 @@ export function runConfigHash(config: RunConfig): string {
  * trained settings: `negativeSampling` replaced by {@link negativeSamplingKey}, so that
  * `'shared'` gives the hashes of runs from before the option existed, and the two spellings
  * of the per-position default give one hash. `trainOnValidation` enters only when true, so
- * false and unset give the hashes of runs from before that option existed.
+ * false and unset give the hashes of runs from before that option existed. When true it
+ * replaces `validationUsers`, because such a training validates nothing.
  *
  * @param task - the run's task; the CTR task trains with its own loss and samples no negatives.
  */
 export function canonicalTraining(training: TrainingSettings, task: RunConfig['task']): Record<string, unknown> {
-  const { negativeSampling: _sampling, trainOnValidation, ...rest } = training;
-  const refit = trainOnValidation === true ? { trainOnValidation: true } : {};
-  return task === 'ctr' ? { ...rest, ...refit } : { ...rest, ...negativeSamplingKey(training), ...refit };
+  const { negativeSampling: _sampling, trainOnValidation, validationUsers, ...rest } = training;
+  const validation = trainOnValidation === true ? { trainOnValidation: true } : { validationUsers };
+  return task === 'ctr' ? { ...rest, ...validation } : { ...rest, ...negativeSamplingKey(training), ...validation };
 }
 
 /**

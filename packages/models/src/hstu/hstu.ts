@@ -65,6 +65,10 @@ interface Projections {
  *   Xavier-uniform (the same variance) with PyTorch's default uniform bias.
  * - Positions count from 0 at the first item of the window, as in SASRec here and in the
  *   reference.
+ * - Training data (set by the caller, not by the model): `malloc bench` stops each user's
+ *   training targets before the validation item and keeps the best validation epoch. The
+ *   reference trains on every item but the test item for 101 epochs and selects no epoch.
+ *   The runner's `training.trainOnValidation` trains on the reference's data.
  *
  * Sequence-level variants (`beacon`, `linformer`, `lsh`) share their cache layout and masks
  * with SASRec's and adapt to point-wise attention as follows. The normaliser N stays

@@ -39,7 +39,9 @@ const NORM_EPSILON = 1e-8;
  * output projection and biases, as torch.nn.MultiheadAttention in the PyTorch ports and in
  * generative-recommenders. With `l2NormalizeEmbeddings` (the default) the final hidden state
  * and the scoring embeddings are L2-normalised, as in generative-recommenders' sampled-softmax
- * SASRec; the input embeddings are not normalised.
+ * SASRec; the input embeddings are not normalised. `malloc bench` stops each user's training
+ * targets before the validation item by default, while generative-recommenders trains on every
+ * item but the test item (the runner's `training.trainOnValidation` does the same).
  *
  * @see Wang-Cheng Kang and Julian McAuley, "Self-Attentive Sequential Recommendation", ICDM 2018, arXiv:1808.09781.
  * @param config - `itemCount` is required; see {@link SasRecConfig} for the other fields and defaults.
