@@ -9,13 +9,13 @@
 // Without `--checkpoint` the model has the paper preset's shape (max length 200, d = 50,
 // 2 layers, 1 head) with seeded untrained weights. The weights change the scores, not the work.
 import { cpus, loadavg } from 'node:os';
-import { leaveOneOut, loadDataset, type LeaveOneOutSplit, type SequenceDataset } from '@malloc/data';
-import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
-import { initBackend, loadCheckpoint, type BackendName, type SequentialModel } from '@malloc/models';
+import { leaveOneOut, loadDataset } from '@malloc/data';
+import { initBackend, loadCheckpoint, type BackendName } from '@malloc/models';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/config';
 import { PRESETS } from '../src/presets';
 import { seededSample } from '../src/sampling';
 import { createModel, validationNdcg } from '../src/training';
+import { perUserValidationNdcg } from '../src/validation-reference';
 
 interface Args {
   backend: BackendName | 'auto';
@@ -57,20 +57,6 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-/** Computes validation NDCG@10 with one `forwardLast` call per user, the route that `validationNdcg` replaced. */
-function perUserNdcg(model: SequentialModel, dataset: SequenceDataset, split: LeaveOneOutSplit, userIndices: Int32Array): number {
-  const accumulator = new RankingAccumulator([10]);
-  for (const j of userIndices) {
-    const start = dataset.offsets[split.validation.users[j]];
-    const end = start + split.validation.inputEnd[j];
-    const first = Math.max(start, end - model.config.maxLength);
-    const timestamps = dataset.timestamps?.subarray(first, end);
-    const hidden = model.forwardLast(dataset.items.subarray(first, end), { timestamps, requestTime: dataset.timestamps?.[end] });
-    accumulator.add(rankOfTarget(model.scoreAll(hidden), split.validation.targets[j], { exclude: dataset.items.subarray(start, end) }));
-  }
-  return accumulator.means()['ndcg@10'];
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dataDir = process.env.MALLOC_DATA_DIR;
@@ -93,7 +79,7 @@ async function main(): Promise<void> {
     return { ndcg, seconds: (performance.now() - started) / 1000 };
   };
   const batchedFirst = timed(() => validationNdcg(model, dataset, split, users, args.batch));
-  const perUser = timed(() => perUserNdcg(model, dataset, split, users));
+  const perUser = timed(() => perUserValidationNdcg(model, dataset, split, users));
   const batchedLast = timed(() => validationNdcg(model, dataset, split, users, args.batch));
   const batchedSeconds = Math.min(batchedFirst.seconds, batchedLast.seconds);
 

@@ -1,21 +1,7 @@
-import { generateSynthetic, leaveOneOut, type LeaveOneOutSplit, type SequenceDataset } from '@malloc/data';
-import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
+import { generateSynthetic, leaveOneOut } from '@malloc/data';
 import { createGru4Rec, createHstu, createSasRec, initBackend, type SequentialModel } from '@malloc/models';
 import { validationNdcg } from './training';
-
-/** Validation NDCG@10 computed one user at a time with `forwardLast`, as a second route. */
-function perUserNdcg(model: SequentialModel, dataset: SequenceDataset, split: LeaveOneOutSplit, userIndices: Int32Array): number {
-  const accumulator = new RankingAccumulator([10]);
-  for (const j of userIndices) {
-    const start = dataset.offsets[split.validation.users[j]];
-    const end = start + split.validation.inputEnd[j];
-    const first = Math.max(start, end - model.config.maxLength);
-    const timestamps = dataset.timestamps?.subarray(first, end);
-    const hidden = model.forwardLast(dataset.items.subarray(first, end), { timestamps, requestTime: dataset.timestamps?.[end] });
-    accumulator.add(rankOfTarget(model.scoreAll(hidden), split.validation.targets[j], { exclude: dataset.items.subarray(start, end) }));
-  }
-  return accumulator.means()['ndcg@10'];
-}
+import { perUserValidationNdcg } from './validation-reference';
 
 describe('validationNdcg', () => {
   // Histories of 3 to 30 items against a maximum length of 8, so most inputs are capped.
@@ -38,7 +24,7 @@ describe('validationNdcg', () => {
 
   it.each(models)('batched %s equals per-user', (_name, create) => {
     const model = create();
-    const expected = perUserNdcg(model, dataset, split, everyone);
+    const expected = perUserValidationNdcg(model, dataset, split, everyone);
 
     expect(expected).toBeGreaterThan(0);
     expect(validationNdcg(model, dataset, split, everyone)).toBeCloseTo(expected, 6);
@@ -50,7 +36,7 @@ describe('validationNdcg', () => {
     const model = createSasRec(config, 4);
     const sample = Int32Array.from([1, 4, 9, 17]);
 
-    expect(validationNdcg(model, dataset, split, sample)).toBeCloseTo(perUserNdcg(model, dataset, split, sample), 6);
+    expect(validationNdcg(model, dataset, split, sample)).toBeCloseTo(perUserValidationNdcg(model, dataset, split, sample), 6);
     expect(validationNdcg(model, dataset, split, new Int32Array(0))).toBe(0);
     model.dispose();
   });
