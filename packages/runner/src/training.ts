@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LeaveOneOutSplit, SequenceDataset } from '@malloc/data';
-import { RankingAccumulator, rankOfTarget } from '@malloc/metrics';
+import { RankingAccumulator } from '@malloc/metrics';
 import { createGru4Rec, createHstu, createRwkv, createSasRec, loadCheckpoint, saveCheckpoint, trainModel, type SequentialModel, type TrainProgress, type TrainResult } from '@malloc/models';
 import type { RunConfig } from './config';
 import { ctrValidationAuc, type ClickLabels, type CtrSplit } from './evaluate-ctr';
@@ -14,6 +14,7 @@ import { hashJson } from './provenance';
 import { canonicalTraining } from './trained-settings';
 import { seededSample } from './sampling';
 import { trainingEnd } from './train-on-validation';
+import { heldOutRanks } from './held-out-ranks';
 
 /** Model ids the runner can train. */
 export const MODEL_IDS: readonly string[] = ['sasrec', 'hstu', 'gru4rec', 'rwkv'];
@@ -223,42 +224,16 @@ export async function obtainTrainedModel(
 
 /**
  * NDCG@10 on validation users (input s[0..n-2), target s[n-2]) with full ranking and history
- * excluded: the model-selection score. The test split is never used here. The target's
- * timestamp is the request time, which HSTU with `queryTime: 'next'` reads. The inputs run
- * through `forwardLastBatch` in batches of similar length, which equals `forwardLast` per user
- * within float32 rounding and costs fewer calls into the tensor engine.
+ * excluded: the model-selection score. The test split is never used here. Ranks come from
+ * {@link heldOutRanks}, batched through `forwardLastBatch`.
  *
  * @param userIndices - indices into `split.validation`, `[users]`.
  * @param batchSize - sequences per encoder pass.
  */
 export function validationNdcg(model: SequentialModel, dataset: SequenceDataset, split: LeaveOneOutSplit, userIndices: Int32Array, batchSize = 128): number {
-  const { validation } = split;
-  const maxLength = model.config.maxLength;
-  const times = dataset.timestamps;
-
-  // Each user's input, its newest maxLength items, their timestamps and the request time.
-  const inputs: Int32Array[] = [];
-  const capped: Int32Array[] = [];
-  const timestamps: Float64Array[] = [];
-  const requestTimes = new Float64Array(userIndices.length); // [users]
-  userIndices.forEach((j, row) => {
-    const start = dataset.offsets[validation.users[j]];
-    const end = start + validation.inputEnd[j];
-    const first = Math.max(start, end - maxLength);
-    inputs.push(dataset.items.subarray(start, end));
-    capped.push(dataset.items.subarray(first, end));
-    if (times !== null) {
-      timestamps.push(times.subarray(first, end));
-      requestTimes[row] = times[end];
-    }
-  });
-
-  // Last hidden state of every input, then full ranking against the held-out item.
   const accumulator = new RankingAccumulator([10]);
-  const d = model.config.hiddenSize;
-  const hidden = capped.length === 0 ? new Float32Array(0) : model.forwardLastBatch(capped, { batchSize, ...(times === null ? {} : { timestamps, requestTimes }) }); // [users, d]
-  userIndices.forEach((j, row) => {
-    accumulator.add(rankOfTarget(model.scoreAll(hidden.subarray(row * d, (row + 1) * d)), validation.targets[j], { exclude: inputs[row] }));
-  });
+  for (const rank of heldOutRanks(model, dataset, split.validation, userIndices, batchSize)) {
+    accumulator.add(rank);
+  }
   return accumulator.count === 0 ? 0 : accumulator.means()['ndcg@10'];
 }

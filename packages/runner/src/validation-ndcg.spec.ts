@@ -1,5 +1,7 @@
 import { generateSynthetic, leaveOneOut } from '@malloc/data';
 import { createGru4Rec, createHstu, createSasRec, initBackend, type SequentialModel } from '@malloc/models';
+import { rankOfTarget } from '@malloc/metrics';
+import { heldOutRanks } from './held-out-ranks';
 import { validationNdcg } from './training';
 import { perUserValidationNdcg } from './validation-reference';
 
@@ -29,6 +31,20 @@ describe('validationNdcg', () => {
     expect(expected).toBeGreaterThan(0);
     expect(validationNdcg(model, dataset, split, everyone)).toBeCloseTo(expected, 6);
     expect(validationNdcg(model, dataset, split, everyone, 3)).toBeCloseTo(expected, 6);
+    model.dispose();
+  });
+
+  it('ranks test targets like forwardLast', () => {
+    const model = createSasRec(config, 5);
+    const users = Int32Array.from([0, 7, 21]);
+    const ranks = heldOutRanks(model, dataset, split.test, users, 2);
+
+    users.forEach((j, row) => {
+      const start = dataset.offsets[split.test.users[j]];
+      const input = dataset.items.subarray(start, start + split.test.inputEnd[j]);
+      const hidden = model.forwardLast(input.subarray(Math.max(0, input.length - config.maxLength)));
+      expect(ranks[row]).toBe(rankOfTarget(model.scoreAll(hidden), split.test.targets[j], { exclude: input }));
+    });
     model.dispose();
   });
 
