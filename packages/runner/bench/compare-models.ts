@@ -1,8 +1,9 @@
 // Compares two trained models on the same test users. It computes per-user NDCG@10 and HR@10
 // with full ranking and the input's items excluded, as the runner's `full` strategy ranks
 // them. It prints the mean difference A − B with a bootstrap 95 % interval and the p-value of
-// a paired sign-flip permutation test. Leaderboard intervals are per model, so they overlap even when one model beats the
-// other on most of the same users; the paired test takes the pairing into account.
+// a paired sign-flip permutation test. Leaderboard intervals are per model, so they overlap
+// even when one model beats the other on most of the same users. The paired test accounts for
+// that pairing.
 //
 // Usage: MALLOC_DATA_DIR=/path/to/data npx tsx --tsconfig bench/tsconfig.json bench/compare-models.ts \
 //          --a DIR --b DIR [--dataset ml-1m] [--backend wasm] [--users N] [--resamples 10000]
